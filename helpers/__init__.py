@@ -1,0 +1,8 @@
+"""GAN Course helpers: reference implementations and infrastructure for the notebooks.
+
+One module per lesson topic (``mlp_gan`` for Lesson 1) beside shared infrastructure:
+``runtime`` (device, seeding, grading and smoke switches, folders), ``data``, ``training``,
+``plotting``, ``widgets`` and ``checks`` (assertions for test cells).
+"""
+
+__version__ = "0.1.0"

