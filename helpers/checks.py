@@ -34,6 +34,7 @@ __all__ = [
     "assert_shape",
     "assert_tensor",
     "assert_true",
+    "call",
     "describe",
     "forbid_reference",
     "layer_inputs",
@@ -190,6 +191,17 @@ def assert_grad_flows(
                 hint,
             )
     return list(grads)
+
+
+def call(fn: Callable[..., Any], *args: Any, name: str = "value", hint: str | None = None,
+         **kwargs: Any) -> Any:
+    """Call student code; turn an unexpected error into a failure that says what was called."""
+    try:
+        return fn(*args, **kwargs)
+    except CheckFailure:
+        raise
+    except Exception as err:  # noqa: BLE001 - reported to the student with context
+        _fail(name, "no error", f"{type(err).__name__}: {err}", hint)
 
 
 def assert_raises(

@@ -33,7 +33,9 @@ def write_idx(path: Path, array: np.ndarray) -> None:
         int(d).to_bytes(4, "big") for d in array.shape
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(header + array.tobytes())
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(header + array.tobytes())
+    partial.replace(path)  # atomic: parallel writers never expose a half-written file
 
 
 def _read_torchvision(root: Path, download: bool) -> tuple[torch.Tensor, torch.Tensor]:

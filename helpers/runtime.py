@@ -29,6 +29,7 @@ __all__ = [
 # cell 0 if it writes anything to stderr, so these are silenced in every setup cell.
 _KNOWN_WARNINGS: tuple[tuple[str, type[Warning]], ...] = (
     (r".*The given NumPy array is not writable.*", UserWarning),
+    (r".*Converting a tensor with requires_grad=True to a scalar.*", UserWarning),
     (r".*CUDA initialization.*", UserWarning),
     (r".*Can't initialize NVML.*", UserWarning),
     (r".*TypedStorage is deprecated.*", UserWarning),

@@ -1,0 +1,45 @@
+# GAN Course tasks. `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+ASSIGNMENTS := 01-vanilla-gan
+
+.PHONY: help install lab test test-fast lint format release autograde clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+install: $(BIN)/python  ## create .venv and install the course, Jupyter, nbgrader and test tools
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+
+lab: install  ## open the course in JupyterLab
+	$(BIN)/jupyter lab notebooks/
+
+test: install  ## the whole suite: helpers, notebooks, nbgrader round trips (parallel)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=8
+
+test-fast:  ## unit tests only (seconds): no notebook execution, no nbgrader
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint:  ## ruff on helpers, tests and the master notebooks
+	$(BIN)/ruff check helpers tests solutions
+	$(BIN)/ruff format --check helpers tests
+
+format:
+	$(BIN)/ruff format helpers tests
+	$(BIN)/ruff check --fix helpers tests
+
+release:  ## regenerate the student release notebooks/ from solutions/
+	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+
+autograde:  ## autograde every submission under submitted/<student>/<assignment>/
+	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader autograde $$a || exit 1; done
+	$(BIN)/nbgrader export
+
+clean:
+	rm -rf autograded feedback gradebook.db .pytest_cache

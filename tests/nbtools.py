@@ -1,0 +1,160 @@
+"""Test-side tools for the course notebooks: reading nbgrader cells, grading hazards,
+running exercises in-process against alternative implementations, and nbgrader courses."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = ("01-vanilla-gan",)
+
+
+def source_notebook(assignment: str) -> Path:
+    return ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+
+
+def release_notebook(assignment: str) -> Path:
+    return ROOT / "notebooks" / assignment / f"{assignment}.ipynb"
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_test_cell(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+def grade_cells(nb) -> dict[str, nbformat.NotebookNode]:
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
+
+
+def trailing_expression(source: str) -> str | None:
+    """The last top-level statement if it is an expression other than ``print(...)``.
+
+    nbgrader scores a test cell by the value of a trailing expression (a number gives partial
+    credit, anything else full credit), so test cells must end with a statement.
+    """
+    body = ast.parse(source).body
+    if not body or not isinstance(body[-1], ast.Expr):
+        return None
+    value = body[-1].value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print":
+        return None
+    return ast.unparse(body[-1])
+
+
+def grading_hazards(nb) -> list[str]:
+    """Everything in a notebook that would make nbgrader score a test cell wrongly.
+
+    Checks each test cell for a trailing expression and, in an executed notebook, for
+    stderr output or a value output (both change the score whatever the tests say).
+    """
+    problems = []
+    for grade_id, cell in grade_cells(nb).items():
+        expression = trailing_expression(cell.source)
+        if expression is not None:
+            problems.append(f"{grade_id}: ends with the expression `{expression}`")
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream" and output.name == "stderr":
+                problems.append(f"{grade_id}: wrote to stderr: {output.text[:200]!r}")
+            if output.output_type == "execute_result":
+                problems.append(f"{grade_id}: produced a value output")
+    return problems
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    error: str
+
+
+class ExerciseRunner:
+    """Runs a notebook's test cells in this process against replacement implementations.
+
+    A fresh namespace per run executes the setup cell and every solution cell (no training,
+    no plots), then the replacement code, then the test cell with its hidden tests, just as
+    the grading kernel would. Much cheaper than a notebook execution per variant.
+    """
+
+    def __init__(self, assignment: str):
+        self.nb = nbformat.read(source_notebook(assignment), as_version=4)
+        self.tests = grade_cells(self.nb)
+        self.prelude = [
+            c.source
+            for c in self.nb.cells
+            if c.cell_type == "code"
+            and (nbgrader_meta(c).get("grade_id") == "setup" or nbgrader_meta(c).get("solution"))
+        ]
+
+    def run(self, grade_id: str, replacement: str = "") -> Outcome:
+        """Execute the test cell after ``replacement``; like nbgrader, any error, warning or
+        stderr output during the test cell fails it."""
+        namespace: dict = {"__name__": "__main__"}
+        stderr = io.StringIO()
+        with warnings.catch_warnings(record=True) as caught:
+            with contextlib.redirect_stdout(io.StringIO()):
+                for source in self.prelude:
+                    exec(compile(source, "<notebook cell>", "exec"), namespace)  # noqa: S102
+                exec(compile(replacement, "<variant>", "exec"), namespace)  # noqa: S102
+            caught.clear()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+                try:
+                    exec(compile(self.tests[grade_id].source, grade_id, "exec"), namespace)  # noqa: S102
+                except Exception as err:  # noqa: BLE001 - any failure is what we record
+                    return Outcome(False, f"{type(err).__name__}: {err}")
+        if caught:
+            return Outcome(False, f"warning on stderr: {caught[0].message}")
+        if stderr.getvalue():
+            return Outcome(False, f"stderr: {stderr.getvalue()[:300]}")
+        return Outcome(True, "")
+
+
+def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in ``course`` and fail loudly if it cannot run at all."""
+    bin_dir = Path(sys.executable).parent  # nbgrader calls alembic, which lives beside it
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        ["nbgrader", *args], cwd=course, capture_output=True, text=True, timeout=timeout, env=env
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def make_course(tmp: Path) -> Path:
+    """A throw-away course folder: the config and the master notebooks, nothing else."""
+    course = tmp / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    return course
+
+
+def submit(course: Path, student: str, assignment: str, notebook) -> None:
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True)
+    nbformat.write(notebook, folder / f"{assignment}.ipynb")
+
+
+def scores(course: Path, assignment: str, student: str) -> dict[str, tuple[float, float]]:
+    """grade_id -> (score, max_score) for every autograded test cell, read from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        notebook = gb.find_submission_notebook(assignment, assignment, student)
+        return {
+            g.name: (g.score, g.max_score) for g in notebook.grades if g.cell_type == "code"
+        }

@@ -1,0 +1,105 @@
+"""Static checks of the master notebooks and the release: nbgrader metadata, grading hazards."""
+
+import copy
+import re
+
+import nbformat
+import pytest
+from nbformat.v4 import new_output
+from nbtools import (
+    ASSIGNMENTS,
+    grade_cells,
+    grading_hazards,
+    nbgrader_meta,
+    release_notebook,
+    source_notebook,
+)
+
+ALLOWED = [  # the cell types JupyterLab's Create Assignment writes
+    {"solution"},
+    {"grade", "locked"},
+    {"locked"},
+]
+
+
+@pytest.fixture(params=ASSIGNMENTS)
+def source(request):
+    return nbformat.read(source_notebook(request.param), as_version=4)
+
+
+@pytest.fixture(params=ASSIGNMENTS)
+def release(request):
+    return nbformat.read(release_notebook(request.param), as_version=4)
+
+
+def test_kernelspec_is_python3(source):
+    assert source.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_nbgrader_metadata_is_valid(source):
+    ids = []
+    for cell in source.cells:
+        meta = nbgrader_meta(cell)
+        if not meta:
+            continue
+        assert meta["schema_version"] == 3
+        assert set(meta) <= {"schema_version", "grade", "solution", "locked", "task", "grade_id",
+                             "points"}
+        assert re.fullmatch(r"[a-zA-Z0-9_\-]+", meta["grade_id"])
+        flags = {key for key in ("grade", "solution", "locked", "task") if meta.get(key)}
+        assert flags in ALLOWED, f"{meta['grade_id']}: unusual combination {flags}"
+        if meta.get("grade"):
+            assert meta["points"] > 0
+        ids.append(meta["grade_id"])
+    assert len(ids) == len(set(ids)), "duplicate grade ids"
+
+
+def test_solution_cells_keep_signature_outside_the_region(source):
+    for cell in source.cells:
+        if nbgrader_meta(cell).get("solution"):
+            head = cell.source.split("### BEGIN SOLUTION")[0]
+            assert re.search(r"^(def|class) \w+", head, re.M), cell.source[:80]
+            assert '"""' in head, "the docstring belongs outside the solution region"
+            assert cell.source.count("### BEGIN SOLUTION") == cell.source.count("### END SOLUTION")
+
+
+def test_test_cells_open_with_a_docstring_and_end_with_a_statement(source):
+    cells = grade_cells(source)
+    assert cells, "no autograded test cells"
+    for grade_id, cell in cells.items():
+        assert cell.source.lstrip().startswith('"""'), f"{grade_id}: say what the cell checks"
+        assert "### BEGIN HIDDEN TESTS" in cell.source, f"{grade_id}: no hidden tests"
+    assert grading_hazards(source) == []
+
+
+def test_hidden_markers_only_in_test_cells(source):
+    for cell in source.cells:
+        if "HIDDEN TESTS" in cell.source:
+            assert nbgrader_meta(cell).get("grade"), cell.source[:80]
+
+
+def test_hazard_detector_catches_trailing_expression_and_stderr(source):
+    """The checks above must be able to fail: plant each hazard and see it reported."""
+    planted = copy.deepcopy(source)
+    cells = list(grade_cells(planted).values())
+    cells[0].source += "\nlen('free points')"
+    cells[1].outputs = [new_output("stream", name="stderr", text="UserWarning: careful\n")]
+    cells[2].outputs = [new_output("execute_result", data={"text/plain": "0.5"}, execution_count=1)]
+    problems = grading_hazards(planted)
+    assert len(problems) == 3
+    assert "expression" in problems[0] and "stderr" in problems[1] and "value" in problems[2]
+
+
+def test_release_has_stubs_and_no_answers(release):
+    for cell in release.cells:
+        assert "BEGIN SOLUTION" not in cell.source and "HIDDEN TESTS" not in cell.source
+        if nbgrader_meta(cell).get("solution"):
+            assert "raise NotImplementedError()" in cell.source
+    assert "_run_steps" not in nbformat.writes(release), "hidden test code leaked into the release"
+
+
+def test_setup_cell_installs_only_helpers(source):
+    setup = next(c for c in source.cells if nbgrader_meta(c).get("grade_id") == "setup")
+    installs = re.findall(r'"(gan-course-helpers[^"]*)"', setup.source)
+    assert len(installs) == 1 and "torch" not in installs[0]
+    assert not re.search(r"pip.*(nbgrader|jupyter|notebook|torch)", setup.source)
