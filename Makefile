@@ -14,7 +14,6 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 install: $(BIN)/python  ## create .venv and install the course, Jupyter, nbgrader and test tools
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
 
 lab: install  ## open the course in JupyterLab
@@ -23,23 +22,23 @@ lab: install  ## open the course in JupyterLab
 test: install  ## the whole suite: helpers, notebooks, nbgrader round trips (parallel)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=8
 
-test-fast:  ## unit tests only (seconds): no notebook execution, no nbgrader
+test-fast: install  ## unit tests only (seconds): no notebook execution, no nbgrader
 	$(BIN)/python -m pytest -q -m "not slow"
 
-lint:  ## ruff on helpers, tests and the master notebooks
+lint: install  ## ruff on helpers, tests and the master notebooks
 	$(BIN)/ruff check helpers tests solutions
 	$(BIN)/ruff format --check helpers tests
 
-format:
+format: install  ## apply ruff's formatting and fixes
 	$(BIN)/ruff format helpers tests
 	$(BIN)/ruff check --fix helpers tests
 
-release:  ## regenerate the student release notebooks/ from solutions/
+release: install  ## regenerate the student release notebooks/ from solutions/
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
 
-autograde:  ## autograde every submission under submitted/<student>/<assignment>/
+autograde: install  ## autograde every submission under submitted/<student>/<assignment>/
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader autograde $$a || exit 1; done
 	$(BIN)/nbgrader export
 
-clean:
+clean:  ## remove grading output and caches
 	rm -rf autograded feedback gradebook.db .pytest_cache

@@ -193,8 +193,9 @@ def assert_grad_flows(
     return list(grads)
 
 
-def call(fn: Callable[..., Any], *args: Any, name: str = "value", hint: str | None = None,
-         **kwargs: Any) -> Any:
+def call(
+    fn: Callable[..., Any], *args: Any, name: str = "value", hint: str | None = None, **kwargs: Any
+) -> Any:
     """Call student code; turn an unexpected error into a failure that says what was called."""
     try:
         return fn(*args, **kwargs)

@@ -71,7 +71,9 @@ def _try_download(root: Path) -> tuple[torch.Tensor, torch.Tensor] | None:
         socket.setdefaulttimeout(previous)
 
 
-def load_mnist(root: str | Path | None = None, verbose: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def load_mnist(
+    root: str | Path | None = None, verbose: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Load the MNIST training digits as uint8 images and int64 labels.
 
     Sources, in order: a local copy under ``root`` (default :func:`runtime.data_dir`), a
@@ -168,4 +170,3 @@ class DeviceBatches:
         order = torch.randperm(self.data.shape[0], device=self.device, generator=self._generator)
         for i in range(len(self)):
             yield self.data[order[i * self.batch_size : (i + 1) * self.batch_size]]
-

@@ -51,7 +51,11 @@ def trailing_expression(source: str) -> str | None:
     if not body or not isinstance(body[-1], ast.Expr):
         return None
     value = body[-1].value
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print":
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "print"
+    ):
         return None
     return ast.unparse(body[-1])
 
@@ -155,6 +159,4 @@ def scores(course: Path, assignment: str, student: str) -> dict[str, tuple[float
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         notebook = gb.find_submission_notebook(assignment, assignment, student)
-        return {
-            g.name: (g.score, g.max_score) for g in notebook.grades if g.cell_type == "code"
-        }
+        return {g.name: (g.score, g.max_score) for g in notebook.grades if g.cell_type == "code"}

@@ -71,7 +71,9 @@ def test_graded_solution_has_no_hazards(course):
     graded = course / "autograded" / "solution" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     nb = nbformat.read(graded, 4)
     assert grading_hazards(nb) == []
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert errors == [], "the solution notebook raised while grading"
 
 

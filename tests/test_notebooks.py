@@ -43,8 +43,15 @@ def test_nbgrader_metadata_is_valid(source):
         if not meta:
             continue
         assert meta["schema_version"] == 3
-        assert set(meta) <= {"schema_version", "grade", "solution", "locked", "task", "grade_id",
-                             "points"}
+        assert set(meta) <= {
+            "schema_version",
+            "grade",
+            "solution",
+            "locked",
+            "task",
+            "grade_id",
+            "points",
+        }
         assert re.fullmatch(r"[a-zA-Z0-9_\-]+", meta["grade_id"])
         flags = {key for key in ("grade", "solution", "locked", "task") if meta.get(key)}
         assert flags in ALLOWED, f"{meta['grade_id']}: unusual combination {flags}"

@@ -1,8 +1,8 @@
 """Install files agree, and the helpers package stays light enough for Colab."""
 
 import re
-import tomllib
 
+import tomllib
 from nbtools import ROOT
 
 
@@ -19,7 +19,8 @@ def _requirements(lines):
 def test_requirements_and_environment_agree():
     requirements = _requirements((ROOT / "requirements.txt").read_text().splitlines())
     env_lines = [
-        line.strip()[2:] for line in (ROOT / "environment.yml").read_text().splitlines()
+        line.strip()[2:]
+        for line in (ROOT / "environment.yml").read_text().splitlines()
         if line.strip().startswith("- ") and line.startswith("      ")
     ]
     assert requirements == _requirements(env_lines)
@@ -32,4 +33,6 @@ def test_helpers_dependencies_stay_light():
     names = {re.split(r"[<>=!~ ]", d, maxsplit=1)[0] for d in project["dependencies"]}
     assert names == {"torch", "torchvision", "numpy", "matplotlib"}
     extras = " ".join(d for group in project["optional-dependencies"].values() for d in group)
-    assert not re.search(r"nbgrader|jupyter|notebook|ipykernel", " ".join(project["dependencies"]) + extras)
+    assert not re.search(
+        r"nbgrader|jupyter|notebook|ipykernel", " ".join(project["dependencies"]) + extras
+    )

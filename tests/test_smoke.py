@@ -15,8 +15,9 @@ def test_solution_runs_in_smoke_mode(assignment, tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
     nb = nbformat.read(source_notebook(assignment), as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     elapsed = time.perf_counter() - start
     print(f"{assignment}: executed in smoke mode in {elapsed:.1f} s")
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]

@@ -16,8 +16,12 @@ RIGHT = [(g, name) for g, variants in vanilla_gan.RIGHT.items() for name in vari
 
 def test_every_exercise_has_variants():
     for grade_id in RUNNER.tests:
-        assert len(vanilla_gan.WRONG.get(grade_id, {})) >= 3, f"{grade_id}: fewer than 3 wrong variants"
-        assert len(vanilla_gan.RIGHT.get(grade_id, {})) >= 3, f"{grade_id}: fewer than 3 right variants"
+        assert len(vanilla_gan.WRONG.get(grade_id, {})) >= 3, (
+            f"{grade_id}: fewer than 3 wrong variants"
+        )
+        assert len(vanilla_gan.RIGHT.get(grade_id, {})) >= 3, (
+            f"{grade_id}: fewer than 3 right variants"
+        )
     assert set(vanilla_gan.WRONG) == set(RUNNER.tests) == set(vanilla_gan.RIGHT)
 
 
@@ -29,15 +33,15 @@ def test_master_solution_passes(grade_id):
 
 @pytest.mark.parametrize("grade_id", sorted(RUNNER.tests))
 def test_unimplemented_stub_fails(grade_id):
-    stub = RUNNER.tests[grade_id]  # any name the cell checks, redefined to raise
-    names = {"test_generator": "Generator", "test_discriminator": "Discriminator"}
-    name = names.get(grade_id, grade_id.removeprefix("test_"))
-    assert name in stub.source
-    if name[0].isupper():
-        code = f"class {name}(nn.Module):\n    def __init__(self, *a, **k):\n        raise NotImplementedError()\n"
-    else:
-        code = f"def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
-    outcome = RUNNER.run(grade_id, code)
+    """The release's stub (raise NotImplementedError) earns nothing."""
+    name = {"test_generator": "Generator", "test_discriminator": "Discriminator"}.get(
+        grade_id, grade_id.removeprefix("test_")
+    )
+    assert name in RUNNER.tests[grade_id].source
+    body = "(*args, **kwargs):\n        raise NotImplementedError()\n"
+    is_class = name[0].isupper()
+    stub = f"class {name}(nn.Module):\n    def __init__{body}" if is_class else f"def {name}{body}"
+    outcome = RUNNER.run(grade_id, stub)
     assert not outcome.passed and "NotImplementedError" in outcome.error
 
 
@@ -66,4 +70,3 @@ def test_warning_in_a_correct_solution_fails_the_cell():
     )
     outcome = RUNNER.run("test_generator_loss", noisy)
     assert not outcome.passed and "warning" in outcome.error
-
