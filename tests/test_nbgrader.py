@@ -1,8 +1,9 @@
 """nbgrader round trips: the release is current, and autograding scores what it should.
 
-One throw-away course generates the release and autogrades three submissions: the master
-solution (full marks), the untouched release (zero on every test cell, no crash) and a release
-whose student deleted one test cell and gutted the others (still zero: the cells are restored).
+One throw-away course generates the release and autogrades four submissions: the master
+solution (full marks), the untouched release (zero on every test cell, no crash), a release
+whose test cells were gutted (still zero), and a correct solution with one test cell deleted and
+another stripped of its metadata (full marks: nbgrader restores both).
 """
 
 import copy
@@ -33,11 +34,14 @@ def course(tmp_path_factory):
     submit(course, "solution", ASSIGNMENT, nbformat.read(source_notebook(ASSIGNMENT), 4))
     submit(course, "blank", ASSIGNMENT, release)
     tampered = copy.deepcopy(release)
-    tests = list(grade_cells(tampered).values())
-    for cell in tests[1:]:
+    for cell in grade_cells(tampered).values():
         cell.source = "pass"
-    tampered.cells.remove(tests[0])
     submit(course, "tamperer", ASSIGNMENT, tampered)
+    careless = nbformat.read(source_notebook(ASSIGNMENT), 4)
+    tests = list(grade_cells(careless).values())
+    careless.cells.remove(tests[0])
+    del tests[1].metadata["nbgrader"]
+    submit(course, "careless", ASSIGNMENT, careless)
     nbgrader(course, "autograde", ASSIGNMENT, "--force")
     return course
 
@@ -61,10 +65,16 @@ def test_unmodified_release_scores_zero(course):
     assert result and all(score == 0 for score, _ in result.values()), result
 
 
-def test_deleted_or_edited_test_cells_are_restored(course):
+def test_edited_test_cells_are_restored(course):
     result = scores(course, ASSIGNMENT, "tamperer")
     assert len(result) == len(scores(course, ASSIGNMENT, "solution"))
     assert all(score == 0 for score, _ in result.values()), result
+
+
+def test_deleted_or_stripped_test_cells_are_restored(course):
+    """Colab lets students delete locked cells; a correct answer must still get its points."""
+    result = scores(course, ASSIGNMENT, "careless")
+    assert result == scores(course, ASSIGNMENT, "solution")
 
 
 def test_graded_solution_has_no_hazards(course):
