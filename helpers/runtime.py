@@ -17,6 +17,7 @@ __all__ = [
     "budget",
     "checkpoint_dir",
     "data_dir",
+    "env_flag",
     "get_device",
     "is_grading",
     "is_smoke",
@@ -56,11 +57,12 @@ def is_smoke() -> bool:
 
     Taught in: 01-vanilla-gan, setup cell.
     """
-    return is_grading() or os.environ.get("GAN_COURSE_SMOKE", "0").strip().lower() in {
-        "1",
-        "true",
-        "yes",
-    }
+    return is_grading() or env_flag("GAN_COURSE_SMOKE")
+
+
+def env_flag(name: str) -> bool:
+    """True when the environment variable ``name`` is set to 1, true or yes."""
+    return os.environ.get(name, "0").strip().lower() in {"1", "true", "yes"}
 
 
 def budget(full: int, smoke: int = 1) -> int:
@@ -87,9 +89,19 @@ def get_device(prefer: str | None = None) -> torch.device:
     """
     choice = prefer or os.environ.get("GAN_COURSE_DEVICE")
     if choice:
-        device = torch.device(choice)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {choice!r} was requested but CUDA is not available")
+        try:
+            device = torch.device(choice)
+        except RuntimeError as err:
+            raise ValueError(f"unknown device {choice!r}; use cpu, cuda or mps") from err
+        mps = getattr(torch.backends, "mps", None)
+        available = {
+            "cuda": torch.cuda.is_available(),
+            "mps": mps is not None and mps.is_available(),
+        }
+        if not available.get(device.type, True):
+            raise ValueError(
+                f"device {choice!r} was requested but {device.type.upper()} is not available"
+            )
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -121,7 +133,7 @@ def data_dir() -> Path:
     """
     configured = os.environ.get("GAN_COURSE_DATA")
     if configured:
-        root = Path(configured).expanduser()
+        root = Path(configured).expanduser().resolve()  # never relative to the notebook
     else:
         cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         root = Path(cache) / "gan-course"

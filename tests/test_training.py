@@ -1,0 +1,195 @@
+"""Unit tests for helpers.training.train_gan, driven by fake step functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+from torch import nn
+
+from helpers.training import History, train_gan
+
+
+class Batches:
+    """A re-iterable of numbered batches that counts how often an epoch starts."""
+
+    def __init__(self, n: int) -> None:
+        self.items = [torch.full((2, 3), float(i)) for i in range(n)]
+        self.epochs = 0
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        self.epochs += 1
+        return iter(self.items)
+
+
+class FakeStep:
+    """Records its calls; returns loss = call number and other = 10 * call number."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, object]] = []
+
+    def __call__(self, G, D, opt_G, opt_D, real, **kwargs) -> dict[str, float]:  # noqa: ANN001
+        self.calls.append(
+            {"G": G, "D": D, "opt_G": opt_G, "opt_D": opt_D, "real": real, "kwargs": kwargs}
+        )
+        n = len(self.calls)
+        return {"loss": float(n), "other": torch.tensor(10.0 * n)}
+
+
+def _setup() -> tuple[nn.Module, nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
+    G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+    opt_G = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_D = torch.optim.SGD(D.parameters(), lr=0.1)
+    return G, D, opt_G, opt_D
+
+
+def test_runs_num_steps_and_passes_arguments() -> None:
+    G, D, opt_G, opt_D = _setup()
+    step = FakeStep()
+    batches = Batches(10)
+    train_gan(G, D, opt_G, opt_D, batches, num_steps=4, step_fn=step, log_every=2, z_dim=7)
+    assert len(step.calls) == 4
+    for i, call in enumerate(step.calls):
+        assert call["G"] is G and call["D"] is D
+        assert call["opt_G"] is opt_G and call["opt_D"] is opt_D
+        assert call["real"] is batches.items[i]
+        assert call["kwargs"] == {"z_dim": 7}
+    assert batches.epochs == 1
+
+
+def test_logs_interval_means_every_log_every_and_at_last_step() -> None:
+    G, D, opt_G, opt_D = _setup()
+    logged: list[tuple[int, dict[str, float]]] = []
+    history = train_gan(
+        G,
+        D,
+        opt_G,
+        opt_D,
+        Batches(100),
+        num_steps=7,
+        step_fn=FakeStep(),
+        log_every=3,
+        on_log=lambda step, means: logged.append((step, dict(means))),
+    )
+    assert isinstance(history, History)
+    # losses 1..7: intervals [1, 2, 3], [4, 5, 6] and the final partial [7]
+    assert history.steps == [3, 6, 7]
+    assert history.logs["loss"] == [2.0, 5.0, 7.0]
+    assert history.logs["other"] == [20.0, 50.0, 70.0]
+    assert all(type(v) is float for v in history.logs["other"])
+    assert logged == [
+        (3, {"loss": 2.0, "other": 20.0}),
+        (6, {"loss": 5.0, "other": 50.0}),
+        (7, {"loss": 7.0, "other": 70.0}),
+    ]
+
+
+def test_last_step_logged_once_when_it_is_a_multiple() -> None:
+    G, D, opt_G, opt_D = _setup()
+    history = train_gan(
+        G, D, opt_G, opt_D, Batches(20), num_steps=6, step_fn=FakeStep(), log_every=3
+    )
+    assert history.steps == [3, 6]
+    assert history.logs["loss"] == [2.0, 5.0]
+
+
+def test_log_every_larger_than_num_steps_logs_once() -> None:
+    G, D, opt_G, opt_D = _setup()
+    history = train_gan(
+        G, D, opt_G, opt_D, Batches(20), num_steps=4, step_fn=FakeStep(), log_every=100
+    )
+    assert history.steps == [4]
+    assert history.logs["loss"] == [2.5]
+
+
+def test_restarts_iterable_at_epoch_end() -> None:
+    G, D, opt_G, opt_D = _setup()
+    step = FakeStep()
+    batches = Batches(3)
+    train_gan(G, D, opt_G, opt_D, batches, num_steps=8, step_fn=step, log_every=4)
+    assert len(step.calls) == 8
+    assert batches.epochs == 3
+    order = [int(call["real"][0, 0].item()) for call in step.calls]  # type: ignore[index]
+    assert order == [0, 1, 2, 0, 1, 2, 0, 1]
+
+
+def test_stops_exactly_at_epoch_end() -> None:
+    G, D, opt_G, opt_D = _setup()
+    step = FakeStep()
+    batches = Batches(3)
+    history = train_gan(G, D, opt_G, opt_D, batches, num_steps=6, step_fn=step, log_every=4)
+    assert len(step.calls) == 6
+    assert batches.epochs == 2
+    assert history.steps == [4, 6]
+    assert history.logs["loss"] == [2.5, 5.5]
+
+
+def test_puts_models_in_train_mode() -> None:
+    G, D, opt_G, opt_D = _setup()
+    G.eval()
+    D.eval()
+    modes: list[tuple[bool, bool]] = []
+
+    def step_fn(G, D, opt_G, opt_D, real) -> dict[str, float]:  # noqa: ANN001
+        modes.append((G.training, D.training))
+        return {"loss": 0.0}
+
+    train_gan(G, D, opt_G, opt_D, Batches(2), num_steps=2, step_fn=step_fn)
+    assert modes == [(True, True), (True, True)]
+
+
+@pytest.mark.parametrize(
+    ("num_steps", "log_every", "name"),
+    [
+        (0, 1, "num_steps"),
+        (-5, 1, "num_steps"),
+        (2.0, 1, "num_steps"),
+        (True, 1, "num_steps"),
+        (3, 0, "log_every"),
+        (3, 1.5, "log_every"),
+    ],
+)
+def test_rejects_bad_counts(num_steps: object, log_every: object, name: str) -> None:
+    G, D, opt_G, opt_D = _setup()
+    step = FakeStep()
+    with pytest.raises(ValueError, match=name):
+        train_gan(
+            G, D, opt_G, opt_D, Batches(3), num_steps=num_steps, step_fn=step, log_every=log_every
+        )  # type: ignore[arg-type]
+    assert step.calls == []
+
+
+def test_empty_iterable_raises() -> None:
+    G, D, opt_G, opt_D = _setup()
+    step = FakeStep()
+    with pytest.raises(ValueError, match="no batch"):
+        train_gan(G, D, opt_G, opt_D, [], num_steps=3, step_fn=step)
+    assert step.calls == []
+
+
+def test_one_shot_iterator_long_enough_is_fine() -> None:
+    G, D, opt_G, opt_D = _setup()
+    step = FakeStep()
+    batches = iter([torch.zeros(1)] * 5)
+    history = train_gan(G, D, opt_G, opt_D, batches, num_steps=5, step_fn=step, log_every=5)
+    assert len(step.calls) == 5
+    assert history.steps == [5]
+
+
+def test_trains_a_real_model() -> None:
+    """With a real step function the loop updates the parameters it is given."""
+    G, D, opt_G, opt_D = _setup()
+    before = D.weight.detach().clone()
+
+    def step_fn(G, D, opt_G, opt_D, real) -> dict[str, float]:  # noqa: ANN001
+        opt_D.zero_grad()
+        loss = D(real).pow(2).mean()
+        loss.backward()
+        opt_D.step()
+        return {"d_loss": loss.item()}
+
+    batches = [torch.ones(4, 2)] * 3
+    history = train_gan(G, D, opt_G, opt_D, batches, num_steps=10, step_fn=step_fn, log_every=5)
+    assert not torch.equal(D.weight.detach(), before)
+    assert history.logs["d_loss"][1] < history.logs["d_loss"][0]
