@@ -35,26 +35,29 @@ def image_grid(images: torch.Tensor, nrow: int = 8) -> torch.Tensor:
     return make_grid(pixels, nrow=nrow, padding=2, normalize=True, value_range=(-1, 1))
 
 
-def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None, size: float = 5.0):
+def show_images(
+    images: torch.Tensor, nrow: int = 8, title: str | None = None, size: float = 5.0
+) -> None:
     """Draw an image grid with matplotlib (skipped while grading).
 
     Taught in: 01-vanilla-gan, section 1.
     """
     grid = image_grid(images, nrow)
     if is_grading():
-        return None
+        return
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(size, size * grid.shape[1] / grid.shape[2]))
+    _, ax = plt.subplots(figsize=(size, size * grid.shape[1] / grid.shape[2]))
     ax.imshow(grid.permute(1, 2, 0).numpy())
     ax.axis("off")
     if title:
         ax.set_title(title)
     plt.show()
-    return fig
 
 
-def show_snapshots(snapshots: list[tuple[int, torch.Tensor]], max_rows: int = 8, size: float = 1.6):
+def show_snapshots(
+    snapshots: list[tuple[int, torch.Tensor]], max_rows: int = 8, size: float = 1.6
+) -> None:
     """Draw one row of samples per logged step, to watch the generator learn.
 
     Args:
@@ -64,13 +67,13 @@ def show_snapshots(snapshots: list[tuple[int, torch.Tensor]], max_rows: int = 8,
     Taught in: 01-vanilla-gan, section 5.
     """
     if is_grading() or not snapshots:
-        return None
+        return
     import matplotlib.pyplot as plt
 
     if len(snapshots) > max_rows:
         last = len(snapshots) - 1
         snapshots = [snapshots[round(i * last / (max_rows - 1))] for i in range(max_rows)]
-    fig, axes = plt.subplots(len(snapshots), 1, figsize=(size * 8, size * len(snapshots)))
+    _, axes = plt.subplots(len(snapshots), 1, figsize=(size * 8, size * len(snapshots)))
     for ax, (step, images) in zip([axes] if len(snapshots) == 1 else axes, snapshots):
         grid = image_grid(images, nrow=images.shape[0])
         ax.imshow(grid.permute(1, 2, 0).numpy())
@@ -78,7 +81,6 @@ def show_snapshots(snapshots: list[tuple[int, torch.Tensor]], max_rows: int = 8,
         ax.set_xticks([])
         ax.set_yticks([])
     plt.show()
-    return fig
 
 
 def save_images(images: torch.Tensor, path: str | Path, nrow: int = 8) -> Path:
@@ -112,7 +114,13 @@ class LossCurves:
                 from livelossplot import PlotLosses
                 from livelossplot.outputs import MatplotlibPlot
 
-                self._live = PlotLosses(groups={title: list(keys)}, outputs=[MatplotlibPlot()])
+                def label_axes(ax, group_name: str, x_label: str) -> None:
+                    ax.set_title(group_name)
+                    ax.set_xlabel("step")
+                    ax.legend(loc="upper right")
+
+                plot = MatplotlibPlot(figsize=(8, 4), skip_first=0, after_subplot=label_axes)
+                self._live = PlotLosses(groups={title: list(keys)}, outputs=[plot])
             except ImportError:
                 self._live = None
 

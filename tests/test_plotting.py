@@ -142,9 +142,10 @@ def test_show_images_still_validates_while_grading(grading: None) -> None:
 
 @pytest.mark.filterwarnings("ignore:.*non-interactive:UserWarning")
 def test_show_images_draws_outside_grading() -> None:
-    fig = show_images(_images(4), title="samples")
-    assert isinstance(fig, matplotlib.figure.Figure)
-    assert fig.axes[0].get_title() == "samples"
+    # returns nothing (a returned figure would be displayed twice in Jupyter) but draws one
+    assert show_images(_images(4), title="samples") is None
+    assert len(plt.get_fignums()) == 1
+    assert plt.gcf().axes[0].get_title() == "samples"
 
 
 def test_show_snapshots_returns_none_while_grading(grading: None) -> None:
@@ -159,9 +160,16 @@ def test_show_snapshots_empty() -> None:
 @pytest.mark.filterwarnings("ignore:.*non-interactive:UserWarning")
 @pytest.mark.parametrize("count", [1, 3])
 def test_show_snapshots_draws_one_row_per_step(count: int) -> None:
-    fig = show_snapshots([(step, _images(8)) for step in range(count)])
-    assert isinstance(fig, matplotlib.figure.Figure)
-    assert len(fig.axes) == count
+    assert show_snapshots([(step, _images(8)) for step in range(count)]) is None
+    assert len(plt.get_fignums()) == 1
+    assert len(plt.gcf().axes) == count
+
+
+@pytest.mark.filterwarnings("ignore:.*non-interactive:UserWarning")
+def test_show_snapshots_keeps_at_most_max_rows_with_the_last() -> None:
+    show_snapshots([(step, _images(8)) for step in range(20)], max_rows=4)
+    labels = [ax.get_ylabel() for ax in plt.gcf().axes]
+    assert labels == ["step 0", "step 6", "step 13", "step 19"]
 
 
 # --- LossCurves -------------------------------------------------------------------------------
