@@ -16,8 +16,11 @@ $(BIN)/python:
 install: $(BIN)/python  ## create .venv and install the course, Jupyter, nbgrader and test tools
 	$(BIN)/python -m pip install -q -r requirements.txt
 
-lab: install  ## open the course in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+# Jupyter refuses to start as root (containers, cloud shells) unless told it is intended.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: install  ## open the course in JupyterLab (extra options: make lab LAB_ARGS=--no-browser)
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 test: install  ## the whole suite: helpers, notebooks, nbgrader round trips (parallel)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=8

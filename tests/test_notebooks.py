@@ -8,6 +8,7 @@ import pytest
 from nbformat.v4 import new_output
 from nbtools import (
     ASSIGNMENTS,
+    ROOT,
     grade_cells,
     grading_hazards,
     nbgrader_meta,
@@ -110,3 +111,12 @@ def test_setup_cell_installs_only_helpers(source):
     installs = re.findall(r'"(gan-course-helpers[^"]*)"', setup.source)
     assert len(installs) == 1 and "torch" not in installs[0]
     assert not re.search(r"pip.*(nbgrader|jupyter|notebook|torch)", setup.source)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_colab_badges_point_at_the_release(assignment):
+    source = nbformat.read(source_notebook(assignment), as_version=4)
+    target = f"blob/main/notebooks/{assignment}/{assignment}.ipynb"
+    assert target in source.cells[0].source, "the title cell needs a Colab badge for the release"
+    readme = (ROOT / "README.md").read_text()
+    assert f"colab.research.google.com/github/gan-course/gan-course/{target}" in readme
