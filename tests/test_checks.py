@@ -622,3 +622,19 @@ def test_mode_recorder_records_mode_and_grad() -> None:
 def test_module_exports_exist() -> None:
     for name in checks.__all__:
         assert hasattr(checks, name), name
+
+
+def test_references_for_swaps_names_and_restores_them() -> None:
+    from helpers import checks, mlp_gan
+
+    def mine(fake_logits):
+        return fake_logits.sum()
+
+    namespace = {"generator_loss": mine}
+    with checks.references_for(namespace, mlp_gan, "generator_loss", "sample_noise"):
+        assert namespace["generator_loss"] is mlp_gan.generator_loss
+        assert namespace["sample_noise"] is mlp_gan.sample_noise
+    assert namespace == {"generator_loss": mine}
+    with pytest.raises(KeyError), checks.references_for(namespace, mlp_gan, "generator_loss"):
+        raise KeyError("boom")
+    assert namespace == {"generator_loss": mine}

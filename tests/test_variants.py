@@ -70,3 +70,24 @@ def test_warning_in_a_correct_solution_fails_the_cell():
     )
     outcome = RUNNER.run("test_generator_loss", noisy)
     assert not outcome.passed and "warning" in outcome.error
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "broken", "user"),
+    [
+        ("test_train_step", ("test_generator_loss", "sign flipped"), None),
+        ("test_train_step", ("test_discriminator_loss", "targets swapped"), None),
+        (
+            "test_generate",
+            ("test_sample_noise", "uniform instead of normal"),
+            "uses the student's sample_noise after seeding",
+        ),
+    ],
+)
+def test_an_earlier_mistake_does_not_cost_points_twice(grade_id, broken, user):
+    """The hidden tests swap in the references for earlier exercises while they run."""
+    code = vanilla_gan.WRONG[broken[0]][broken[1]]
+    if user:
+        code += vanilla_gan.RIGHT[grade_id][user]
+    outcome = RUNNER.run(grade_id, code)
+    assert outcome.passed, outcome.error
