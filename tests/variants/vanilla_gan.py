@@ -613,6 +613,21 @@ def train_step(G, D, opt_G, opt_D, real, z_dim=100):
     opt_G.step()
     return dict(d_loss=d_loss.item(), g_loss=g_loss.item())
 """,
+        "fakes made under no_grad for D, made again for G": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    z = torch.randn(real.shape[0], z_dim, device=real.device)
+    with torch.no_grad():
+        fake = G(z)
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake))
+    d_loss.backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(G(z)))
+    g_loss.backward()
+    opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
         "module zero_grad and a BCE criterion": """
 def train_step(G, D, opt_G, opt_D, real, z_dim=100):
     criterion = nn.BCEWithLogitsLoss()
