@@ -13,8 +13,12 @@ help:  ## list the targets
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-install: $(BIN)/python  ## create .venv and install the course, Jupyter, nbgrader and test tools
+install: $(VENV)/.installed  ## create .venv and install the course, Jupyter, nbgrader and test tools
+
+# reinstalls only when the requirements change, so `make lint test` installs once
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
 
 # Jupyter refuses to start as root (containers, cloud shells) unless told it is intended.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -20,6 +20,7 @@ from torch import nn
 
 __all__ = [
     "VanillaGANConfig",
+    "decode",
     "Discriminator",
     "Generator",
     "discriminator_loss",
@@ -211,6 +212,23 @@ def train_step(
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 
 
+def decode(G: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """Run G on codes ``z`` in eval mode without autograd, then restore G's train/eval mode.
+
+    Shapes:
+        z: [n, z_dim] on G's device -> [n, img_dim].
+
+    Taught in: 01-vanilla-gan, exercise 7.
+    """
+    was_training = G.training
+    G.eval()
+    try:
+        with torch.no_grad():
+            return G(z)  # [n, img_dim]
+    finally:
+        G.train(was_training)
+
+
 def generate(G: nn.Module, n: int = 64, z_dim: int = 100, seed: int = 0) -> torch.Tensor:
     """Sample ``n`` images from G with z drawn from a CPU generator seeded with ``seed``.
 
@@ -223,15 +241,8 @@ def generate(G: nn.Module, n: int = 64, z_dim: int = 100, seed: int = 0) -> torc
     """
     _check_positive_int(n, "n")
     device = next(G.parameters()).device
-    cpu_generator = torch.Generator().manual_seed(seed)
-    z = sample_noise(n, z_dim, generator=cpu_generator).to(device)  # [n, z_dim]
-    was_training = G.training
-    G.eval()
-    try:
-        with torch.no_grad():
-            flat = G(z)  # [n, img_dim]
-    finally:
-        G.train(was_training)
+    z = sample_noise(n, z_dim, generator=torch.Generator().manual_seed(seed))  # [n, z_dim]
+    flat = decode(G, z.to(device))  # [n, img_dim]
     side = math.isqrt(flat.shape[1])
     if side * side != flat.shape[1]:
         raise ValueError(f"generate expects square images, got {flat.shape[1]} pixels")

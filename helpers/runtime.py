@@ -80,6 +80,11 @@ def budget(full: int, smoke: int = 1) -> int:
     return smoke if is_smoke() else full
 
 
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
+
+
 def get_device(prefer: str | None = None) -> torch.device:
     """Pick the fastest available device: cuda, then mps, then cpu.
 
@@ -93,11 +98,7 @@ def get_device(prefer: str | None = None) -> torch.device:
             device = torch.device(choice)
         except RuntimeError as err:
             raise ValueError(f"unknown device {choice!r}; use cpu, cuda or mps") from err
-        mps = getattr(torch.backends, "mps", None)
-        available = {
-            "cuda": torch.cuda.is_available(),
-            "mps": mps is not None and mps.is_available(),
-        }
+        available = {"cuda": torch.cuda.is_available(), "mps": _mps_available()}
         if not available.get(device.type, True):
             raise ValueError(
                 f"device {choice!r} was requested but {device.type.upper()} is not available"
@@ -105,8 +106,7 @@ def get_device(prefer: str | None = None) -> torch.device:
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
+    if _mps_available():
         return torch.device("mps")
     return torch.device("cpu")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .mlp_gan import decode, sample_noise
 from .plotting import show_images
 from .runtime import is_grading
 
@@ -33,16 +34,11 @@ def latent_explorer(G: nn.Module, z_dim: int = 100, n: int = 16) -> object | Non
     device = next(G.parameters()).device
 
     def codes(seed: int) -> torch.Tensor:
-        return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+        return sample_noise(n, z_dim, generator=torch.Generator().manual_seed(seed))
 
     def draw(seed_a: int, seed_b: int, t: float) -> None:
         z = ((1 - t) * codes(seed_a) + t * codes(seed_b)).to(device)  # [n, z_dim]
-        was_training = G.training
-        G.eval()
-        with torch.no_grad():
-            images = G(z)
-        G.train(was_training)
-        show_images(images, nrow=8, title=f"t = {t:.2f}")
+        show_images(decode(G, z), nrow=8, title=f"t = {t:.2f}")
 
     return widgets.interactive(
         draw,

@@ -18,6 +18,7 @@ from helpers.checks import (
 from helpers.mlp_gan import (
     Discriminator,
     Generator,
+    decode,
     discriminator_loss,
     generate,
     generator_loss,
@@ -415,3 +416,13 @@ def test_generate_custom_z_dim_and_image_size() -> None:
 def test_generate_rejects_bad_n() -> None:
     with pytest.raises(ValueError, match="n"):
         generate(Generator(), n=0)
+
+
+@pytest.mark.parametrize("start_in_train_mode", [True, False])
+def test_decode_runs_eval_without_grad_and_restores_mode(start_in_train_mode: bool) -> None:
+    recorder = ModeRecorder(Generator(z_dim=4))
+    recorder.train(start_in_train_mode)
+    images = decode(recorder, torch.randn(3, 4))
+    assert images.shape == (3, 784) and not images.requires_grad
+    assert recorder.calls == [{"training": False, "grad": False}]
+    assert recorder.training == start_in_train_mode
