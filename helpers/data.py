@@ -17,7 +17,7 @@ import torch
 
 from .runtime import data_dir, env_flag
 
-__all__ = ["DeviceBatches", "load_mnist", "to_unit_range", "write_idx"]
+__all__ = ["DeviceBatches", "load_mnist", "pad_to", "to_unit_range", "write_idx"]
 
 FULL_MNIST_HINT = (
     "for all 60,000 digits, run once on a machine with internet access "
@@ -129,39 +129,76 @@ def to_unit_range(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(127.5).sub_(1.0)
 
 
+def pad_to(images: torch.Tensor, size: int = 32) -> torch.Tensor:
+    """Pad square images evenly on every side with zeros (black) to ``size`` x ``size``.
+
+    MNIST's 28 x 28 digits become 32 x 32, a power of two that strided convolutions halve
+    down to 4 x 4 (Lessons 3-5). Works on uint8 pixels before :func:`to_unit_range`, where 0
+    is the background.
+
+    Shapes:
+        images: [N, C, H, W] with H == W <= size -> [N, C, size, size], same dtype.
+
+    Taught in: 03-wgan, section 1.
+    """
+    if images.dim() != 4 or images.shape[-1] != images.shape[-2]:
+        raise ValueError(f"pad_to expects square images [N, C, H, W], got {list(images.shape)}")
+    extra = size - images.shape[-1]
+    if extra < 0 or extra % 2:
+        raise ValueError(
+            f"cannot pad {images.shape[-1]}x{images.shape[-1]} images evenly to {size}x{size}"
+        )
+    half = extra // 2
+    return torch.nn.functional.pad(images, (half, half, half, half))  # [N, C, size, size]
+
+
 class DeviceBatches:
     """Shuffled mini-batches of a dataset held whole on one device.
 
-    Iterating gives one epoch: ``len(self)`` batches of ``batch_size`` images in [-1, 1]
-    (the last partial batch is dropped so every step sees the same batch size).
+    Iterating gives one epoch: ``len(self)`` batches of ``batch_size`` samples (the last
+    partial batch is dropped so every step sees the same batch size). uint8 images are scaled
+    once to [-1, 1]; floating-point data of any shape (e.g. 2-D points) is kept as it is.
 
     Args:
-        images: uint8 images, e.g. from :func:`load_mnist`.
-        batch_size: images per batch.
+        data: uint8 images [N, C, H, W] (e.g. from :func:`load_mnist`) or float samples [N, ...].
+        batch_size: samples per batch.
         device: where the data lives and batches are made.
         seed: seeds the shuffling, so two iterators with one seed give the same batches.
 
     Shapes:
-        images: [N, C, H, W] uint8 -> each batch [batch_size, C, H, W] float32.
+        data: [N, C, H, W] uint8 -> each batch [batch_size, C, H, W] float32 in [-1, 1];
+        data: [N, *S] float -> each batch [batch_size, *S] float32.
 
-    Taught in: 01-vanilla-gan, section 1.
+    Taught in: 01-vanilla-gan, section 1 (float data: 02-bce-limits, section 4).
     """
 
     def __init__(
         self,
-        images: torch.Tensor,
+        data: torch.Tensor,
         batch_size: int = 64,
         device: torch.device | str = "cpu",
         seed: int = 0,
     ):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if images.dim() != 4:
-            raise ValueError(f"images must be [N, C, H, W], got shape {list(images.shape)}")
-        if batch_size > images.shape[0]:
-            raise ValueError(f"batch_size {batch_size} exceeds the {images.shape[0]} images")
+        if not isinstance(data, torch.Tensor):
+            raise ValueError(f"data must be a torch.Tensor, got {type(data).__name__}")
+        if data.dtype == torch.uint8:
+            if data.dim() != 4:
+                raise ValueError(f"images must be [N, C, H, W], got shape {list(data.shape)}")
+        elif not data.is_floating_point():
+            raise ValueError(f"data must be uint8 images or floating point, got {data.dtype}")
+        elif data.dim() < 2:
+            raise ValueError(
+                f"data must be [N, ...] with one sample per row, got {list(data.shape)}"
+            )
+        if batch_size > data.shape[0]:
+            raise ValueError(f"batch_size {batch_size} exceeds the {data.shape[0]} samples")
         self.device = torch.device(device)
-        self.data = to_unit_range(images.to(self.device))  # [N, C, H, W] in [-1, 1]
+        if data.dtype == torch.uint8:
+            self.data = to_unit_range(data.to(self.device))  # [N, C, H, W] in [-1, 1]
+        else:
+            self.data = data.detach().to(self.device, torch.float32)  # [N, *S]
         self.batch_size = batch_size
         self._generator = torch.Generator(device=self.device).manual_seed(seed)
 

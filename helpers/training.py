@@ -7,7 +7,7 @@ resolutions without copying it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -15,7 +15,7 @@ from torch import nn
 
 __all__ = ["History", "StepFn", "train_gan"]
 
-StepFn = Callable[..., dict[str, float]]
+StepFn = Callable[..., dict[str, object]]
 
 
 @dataclass
@@ -24,6 +24,45 @@ class History:
 
     steps: list[int]
     logs: dict[str, list[float]]
+
+
+def _endless(batches: Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:
+    """Yield batches forever, starting a new epoch (a new ``iter``) whenever one ends."""
+    while True:
+        empty_epoch = True
+        for real in batches:
+            empty_epoch = False
+            yield real
+        if empty_epoch:
+            raise ValueError("batches yielded no batch; is the dataset smaller than a batch?")
+
+
+class _IntervalMeans:
+    """Sums logged values between logging points without forcing a device synchronisation.
+
+    Tensors are summed on their device; only :meth:`flush` converts them with ``float``.
+    ``None`` values (e.g. no gradient penalty in clipping mode) are skipped.
+    """
+
+    def __init__(self) -> None:
+        self.sums: dict[str, object] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, logs: dict[str, object]) -> None:
+        for key, value in logs.items():
+            if value is None:
+                continue
+            if isinstance(value, torch.Tensor):
+                value = value.detach()
+            else:
+                value = float(value)  # type: ignore[arg-type]
+            self.sums[key] = self.sums.get(key, 0.0) + value  # type: ignore[operator]
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def flush(self) -> dict[str, float]:
+        means = {key: float(total) / self.counts[key] for key, total in self.sums.items()}  # type: ignore[arg-type]
+        self.sums, self.counts = {}, {}
+        return means
 
 
 def train_gan(
@@ -36,51 +75,56 @@ def train_gan(
     step_fn: StepFn,
     log_every: int = 100,
     on_log: Callable[[int, dict[str, float]], None] | None = None,
+    n_critic: int = 1,
+    generator_step: StepFn | None = None,
     **step_kwargs: object,
 ) -> History:
-    """Run ``num_steps`` calls of ``step_fn(G, D, opt_G, opt_D, real, **step_kwargs)``.
+    """Run ``num_steps`` training steps, each calling ``step_fn(G, D, opt_G, opt_D, real, **kw)``.
+
+    With ``generator_step`` given, ``step_fn`` updates only D (the critic) and one training
+    step is ``n_critic`` calls of ``step_fn``, each on a fresh batch, then one call of
+    ``generator_step`` with the same arguments (Algorithm 1 of the WGAN paper).
 
     ``batches`` is iterated again whenever an epoch ends. Every ``log_every`` steps (and at
-    the last step) the mean of each returned loss over the interval is recorded and passed
-    to ``on_log(step, means)``, e.g. to draw live loss curves or sample grids.
+    the last step) the mean of each returned value over the interval is recorded and passed
+    to ``on_log(step, means)``, e.g. to draw live loss curves or sample grids. Values may be
+    floats or tensors (tensors are converted only when logging, so a GPU is not synchronised
+    every step); ``None`` values are skipped.
 
     Args:
         G, D, opt_G, opt_D: models and their optimizers.
         batches: an iterable of real batches (e.g. :class:`helpers.data.DeviceBatches`).
-        num_steps: number of training steps (use :func:`helpers.runtime.budget`).
-        step_fn: one training step returning a dict of float losses.
+        num_steps: number of training steps (generator updates; use
+            :func:`helpers.runtime.budget`).
+        step_fn: one training step (or one critic step) returning a dict of losses.
         log_every: logging interval in steps.
         on_log: optional callback for each logging point.
+        n_critic: critic steps per generator step; needs ``generator_step``.
+        generator_step: the generator update, when ``step_fn`` updates only the critic.
 
-    Taught in: 01-vanilla-gan, section 4.
+    Taught in: 01-vanilla-gan, section 4 (n_critic: 03-wgan, section 5).
     """
-    for name, value in (("num_steps", num_steps), ("log_every", log_every)):
+    for name, value in (("num_steps", num_steps), ("log_every", log_every), ("n_critic", n_critic)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if n_critic != 1 and generator_step is None:
+        raise ValueError("n_critic > 1 needs a generator_step: step_fn then updates only D")
     G.train()
     D.train()
     history = History(steps=[], logs={})
-    sums: dict[str, float] = {}
-    count = 0
-    step = 0
-    while step < num_steps:
-        empty_epoch = True
-        for real in batches:
-            empty_epoch = False
-            for key, value in step_fn(G, D, opt_G, opt_D, real, **step_kwargs).items():
-                sums[key] = sums.get(key, 0.0) + float(value)
-            count += 1
-            step += 1
-            if step % log_every == 0 or step == num_steps:
-                means = {key: total / count for key, total in sums.items()}
-                history.steps.append(step)
-                for key, value in means.items():
-                    history.logs.setdefault(key, []).append(value)
-                if on_log is not None:
-                    on_log(step, means)
-                sums, count = {}, 0
-            if step == num_steps:
-                break
-        if empty_epoch:
-            raise ValueError("batches yielded no batch; is the dataset smaller than a batch?")
+    means = _IntervalMeans()
+    stream = _endless(batches)
+    for step in range(1, num_steps + 1):
+        for _ in range(n_critic):
+            real = next(stream)
+            means.add(step_fn(G, D, opt_G, opt_D, real, **step_kwargs))
+        if generator_step is not None:
+            means.add(generator_step(G, D, opt_G, opt_D, real, **step_kwargs))
+        if step % log_every == 0 or step == num_steps:
+            logged = means.flush()
+            history.steps.append(step)
+            for key, value in logged.items():
+                history.logs.setdefault(key, []).append(value)
+            if on_log is not None:
+                on_log(step, logged)
     return history

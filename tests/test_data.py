@@ -308,6 +308,67 @@ def test_device_batches_rejects_flat_images() -> None:
         DeviceBatches(torch.zeros(10, 784, dtype=torch.uint8), batch_size=2)
 
 
-def test_device_batches_rejects_float_images() -> None:
-    with pytest.raises(ValueError, match="uint8"):
-        DeviceBatches(torch.zeros(10, 1, 28, 28), batch_size=2)
+def test_device_batches_shuffle_samples_not_just_batch_order() -> None:
+    """A shuffle of fixed contiguous chunks would keep the same groups every epoch."""
+    batches = DeviceBatches(_images(64), batch_size=8, seed=2)
+    epochs = [[frozenset(_ids(b)) for b in batches] for _ in range(3)]
+    chunks = {frozenset(range(i, i + 8)) for i in range(0, 64, 8)}
+    for groups in epochs:
+        assert not set(groups) & chunks, "a batch is a contiguous chunk of the dataset"
+    assert set(epochs[0]) != set(epochs[1]) and set(epochs[1]) != set(epochs[2])
+
+
+def test_device_batches_keep_float_data_as_is() -> None:
+    points = torch.randn(30, 2, dtype=torch.float64)
+    batches = DeviceBatches(points, batch_size=10, seed=0)
+    assert len(batches) == 3
+    epoch = list(batches)
+    assert all(list(b.shape) == [10, 2] and b.dtype == torch.float32 for b in epoch)
+    seen = torch.cat(epoch)
+    # every point once, unscaled: sort both by first coordinate and compare
+    assert torch.allclose(seen[seen[:, 0].argsort()], points.float()[points[:, 0].argsort()])
+    assert points.dtype == torch.float64  # the caller's tensor is untouched
+
+
+def test_device_batches_float_images_of_any_shape() -> None:
+    images = torch.rand(12, 3, 5, 7) * 4 - 2  # outside [-1, 1]: not rescaled
+    batch = next(iter(DeviceBatches(images, batch_size=4)))
+    assert list(batch.shape) == [4, 3, 5, 7]
+    assert batch.abs().max().item() > 1.0
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        (torch.zeros(10, dtype=torch.float32), r"\[N, \.\.\.\]"),
+        (torch.zeros(10, 2, dtype=torch.int64), "uint8 images or floating point"),
+        (torch.zeros(10, 2, dtype=torch.bool), "uint8 images or floating point"),
+        (np.zeros((10, 2), dtype=np.float32), "torch.Tensor"),
+    ],
+)
+def test_device_batches_rejects_bad_data(bad: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        DeviceBatches(bad, batch_size=2)  # type: ignore[arg-type]
+
+
+# --- pad_to -----------------------------------------------------------------------------------
+
+
+def test_pad_to_centres_the_image_with_zeros() -> None:
+    images = torch.randint(1, 256, (3, 1, 28, 28), dtype=torch.uint8)
+    padded = data.pad_to(images, 32)
+    assert list(padded.shape) == [3, 1, 32, 32] and padded.dtype == torch.uint8
+    assert torch.equal(padded[:, :, 2:30, 2:30], images)
+    border = padded.clone()
+    border[:, :, 2:30, 2:30] = 0
+    assert border.sum().item() == 0
+    assert torch.equal(data.pad_to(images, 28), images)
+
+
+@pytest.mark.parametrize(
+    ("shape", "size"),
+    [((2, 1, 28, 28), 27), ((2, 1, 28, 28), 31), ((2, 1, 28, 27), 32), ((784,), 32)],
+)
+def test_pad_to_rejects_impossible_sizes(shape: tuple[int, ...], size: int) -> None:
+    with pytest.raises(ValueError, match="pad"):
+        data.pad_to(torch.zeros(shape, dtype=torch.uint8), size)

@@ -193,3 +193,86 @@ def test_trains_a_real_model() -> None:
     history = train_gan(G, D, opt_G, opt_D, batches, num_steps=10, step_fn=step_fn, log_every=5)
     assert not torch.equal(D.weight.detach(), before)
     assert history.logs["d_loss"][1] < history.logs["d_loss"][0]
+
+
+# --- n_critic, tensors and None values ---------------------------------------------------------
+
+
+def test_n_critic_steps_on_fresh_batches_then_one_generator_step() -> None:
+    G, D, opt_G, opt_D = _setup()
+    critic, generator = FakeStep(), FakeStep()
+    batches = Batches(4)
+    history = train_gan(
+        G, D, opt_G, opt_D, batches, num_steps=3, step_fn=critic, log_every=3,
+        n_critic=2, generator_step=generator, z_dim=5,
+    )  # fmt: skip
+    assert len(critic.calls) == 6 and len(generator.calls) == 3
+    order = [int(call["real"][0, 0].item()) for call in critic.calls]  # type: ignore[index]
+    assert order == [0, 1, 2, 3, 0, 1]  # a fresh batch for every critic step
+    # the generator step sees the last critic batch (for its size and device) and the kwargs
+    assert [int(c["real"][0, 0].item()) for c in generator.calls] == [1, 3, 1]  # type: ignore[index]
+    assert all(c["kwargs"] == {"z_dim": 5} for c in critic.calls + generator.calls)
+    assert history.steps == [3]
+
+
+def test_generator_step_values_are_averaged_separately() -> None:
+    G, D, opt_G, opt_D = _setup()
+
+    def critic(G, D, opt_G, opt_D, real) -> dict[str, object]:  # noqa: ANN001
+        return {"critic_loss": float(real[0, 0]), "gp": None}
+
+    def generator(G, D, opt_G, opt_D, real) -> dict[str, object]:  # noqa: ANN001
+        return {"g_loss": torch.tensor(-1.0)}
+
+    history = train_gan(
+        G, D, opt_G, opt_D, Batches(5), num_steps=2, step_fn=critic, log_every=2,
+        n_critic=5, generator_step=generator,
+    )  # fmt: skip
+    assert history.logs == {"critic_loss": [2.0], "g_loss": [-1.0]}  # gp=None is skipped
+
+
+def test_values_logged_as_some_none_some_not() -> None:
+    G, D, opt_G, opt_D = _setup()
+    values = iter([None, 4.0, None, 2.0])
+
+    def step(G, D, opt_G, opt_D, real) -> dict[str, object]:  # noqa: ANN001
+        return {"gp": next(values), "loss": 1.0}
+
+    history = train_gan(G, D, opt_G, opt_D, Batches(4), num_steps=4, step_fn=step, log_every=2)
+    assert history.logs == {"gp": [4.0, 2.0], "loss": [1.0, 1.0]}
+
+
+def test_tensor_values_are_converted_only_when_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No host synchronisation per step: float(tensor) happens once per logging interval."""
+    G, D, opt_G, opt_D = _setup()
+    conversions: list[int] = []
+    real_float = torch.Tensor.__float__
+
+    def counting_float(self: torch.Tensor) -> float:
+        conversions.append(1)
+        return real_float(self)
+
+    monkeypatch.setattr(torch.Tensor, "__float__", counting_float)
+
+    def step(G, D, opt_G, opt_D, real) -> dict[str, object]:  # noqa: ANN001
+        return {"loss": torch.tensor(3.0, requires_grad=True) * 1}
+
+    history = train_gan(G, D, opt_G, opt_D, Batches(10), num_steps=10, step_fn=step, log_every=5)
+    assert len(conversions) == 2
+    assert history.logs["loss"] == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("n_critic", [0, -1, 2.0, True])
+def test_rejects_bad_n_critic(n_critic: object) -> None:
+    G, D, opt_G, opt_D = _setup()
+    with pytest.raises(ValueError, match="n_critic"):
+        train_gan(
+            G, D, opt_G, opt_D, Batches(3), num_steps=2, step_fn=FakeStep(),
+            n_critic=n_critic, generator_step=FakeStep(),
+        )  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_n_critic_without_generator_step_is_an_error() -> None:
+    G, D, opt_G, opt_D = _setup()
+    with pytest.raises(ValueError, match="generator_step"):
+        train_gan(G, D, opt_G, opt_D, Batches(3), num_steps=2, step_fn=FakeStep(), n_critic=5)
