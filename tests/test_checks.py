@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from helpers import checks, mlp_gan
@@ -12,7 +13,7 @@ from helpers.checks import (
     CheckFailure,
     ConstantGenerator,
     LinearDiscriminator,
-    ModeRecorder,
+    Spy,
     align_parameters,
     assert_close,
     assert_device,
@@ -20,14 +21,16 @@ from helpers.checks import (
     assert_float,
     assert_grad_flows,
     assert_raises,
+    assert_runs_on_meta,
     assert_scalar,
     assert_shape,
     assert_tensor,
     assert_true,
     describe,
     forbid_reference,
-    layer_inputs,
+    layer_io,
     parameter_shapes,
+    to_meta,
 )
 
 
@@ -275,9 +278,37 @@ def test_assert_close_not_fooled_by_tensor_subclass() -> None:
     check_message(info, "ex", "off by 1")
 
 
-def test_assert_close_ignores_grad_and_device_of_found() -> None:
-    found = torch.ones(2, requires_grad=True)
-    assert_close(found * 1.0, torch.ones(2), "ex")
+def test_assert_close_ignores_grad_and_dtype_of_found() -> None:
+    leaf = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    assert_close(leaf, torch.ones(2), "ex")  # a leaf that requires grad, compared as float64
+    assert_close(leaf * 1.0, torch.ones(2), "ex")  # a non-leaf with a graph
+    assert_close(torch.ones(2, dtype=torch.float16), torch.ones(2, dtype=torch.float64), "ex")
+    assert leaf.grad is None and leaf.requires_grad  # the comparison left it alone
+    with pytest.raises(CheckFailure):
+        assert_close(leaf * 1.01, torch.ones(2), "ex")
+
+
+@pytest.mark.parametrize(("atol", "rtol"), [(1e-5, 1e-4), (0.1, 0.0), (0.0, 0.01), (1e-3, 1e-2)])
+@pytest.mark.parametrize("magnitude", [0.5, 1.0, -250.0])
+def test_assert_close_tolerance_is_exactly_atol_plus_rtol(
+    atol: float, rtol: float, magnitude: float
+) -> None:
+    """Just inside the tolerance passes; 1.5 times it fails (also with the defaults)."""
+    expected = torch.full((3,), magnitude, dtype=torch.float64)
+    tolerance = atol + rtol * abs(magnitude)
+    assert_close(expected + 0.9 * tolerance, expected, "ex", atol=atol, rtol=rtol)
+    assert_close(expected - 0.9 * tolerance, expected, "ex", atol=atol, rtol=rtol)
+    for sign in (1, -1):
+        with pytest.raises(CheckFailure) as info:
+            assert_close(expected + sign * 1.5 * tolerance, expected, "ex", atol=atol, rtol=rtol)
+        check_message(info, "ex", f"tolerance {atol:g} + {rtol:g}*|x|")
+
+
+def test_assert_close_default_tolerance() -> None:
+    expected = torch.tensor([2.0], dtype=torch.float64)  # tolerance 1e-5 + 1e-4 * 2 = 2.1e-4
+    assert_close(expected + 1.9e-4, expected, "ex")
+    with pytest.raises(CheckFailure):
+        assert_close(expected + 3.2e-4, expected, "ex")
 
 
 # --- assert_grad_flows ------------------------------------------------------------------------
@@ -326,7 +357,7 @@ def test_assert_raises_passes_and_returns_error() -> None:
     assert isinstance(err, ValueError)
     assert str(err) == "n must be positive"
     err = assert_raises(ValueError, mlp_gan.sample_noise, 0, 100, name="sample_noise")
-    assert "n" in str(err)
+    assert str(err) == "n must be a positive int, got 0"
 
 
 def test_assert_raises_no_error() -> None:
@@ -522,24 +553,31 @@ def test_forbid_reference_nested() -> None:
     assert mlp_gan.generator_loss(torch.zeros(1)).item() > 0
 
 
-# --- layer_inputs -----------------------------------------------------------------------------
+# --- layer_io ---------------------------------------------------------------------------------
 
 
-def test_layer_inputs_one_per_parameter_layer() -> None:
+def _inputs(model: nn.Module, *args: torch.Tensor) -> list[torch.Tensor]:
+    return [layer_in for layer_in, _ in layer_io(model, *args)[0]]
+
+
+def test_layer_io_one_per_parameter_layer() -> None:
     G = mlp_gan.Generator()
     z = torch.randn(3, 100)
-    inputs = layer_inputs(G, z)
-    assert [list(x.shape) for x in inputs] == [[3, 100], [3, 256], [3, 512], [3, 1024]]
-    assert torch.equal(inputs[0], z)
-    assert all(not x.requires_grad for x in inputs)
+    ios, result = layer_io(G, z)
+    assert [list(x.shape) for x, _ in ios] == [[3, 100], [3, 256], [3, 512], [3, 1024]]
+    assert [list(y.shape) for _, y in ios] == [[3, 256], [3, 512], [3, 1024], [3, 784]]
+    assert torch.equal(ios[0][0], z)
+    assert torch.equal(ios[1][0], F.leaky_relu(ios[0][1], 0.2))  # input = activation of output
+    assert torch.equal(result, torch.tanh(ios[-1][1]))
+    assert all(not x.requires_grad and not y.requires_grad for x, y in ios)
+    assert result.requires_grad  # the model's own result keeps its graph
 
 
-def test_layer_inputs_grouping_independent() -> None:
-    inputs = layer_inputs(TwoLayers(), torch.randn(5, 4))
-    assert [list(x.shape) for x in inputs] == [[5, 4], [5, 3]]
+def test_layer_io_grouping_independent() -> None:
+    assert [list(x.shape) for x in _inputs(TwoLayers(), torch.randn(5, 4))] == [[5, 4], [5, 3]]
 
 
-def test_layer_inputs_skips_the_model_itself() -> None:
+def test_layer_io_skips_the_model_itself() -> None:
     class Scaled(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -550,25 +588,101 @@ def test_layer_inputs_skips_the_model_itself() -> None:
             return self.layer(x * self.scale)
 
     x = torch.ones(4, 3)
-    inputs = layer_inputs(Scaled(), x)
+    inputs = _inputs(Scaled(), x)
     assert len(inputs) == 1
     assert torch.equal(inputs[0], x * 2)
 
 
-def test_layer_inputs_removes_hooks() -> None:
+def test_layer_io_removes_hooks() -> None:
     D = mlp_gan.Discriminator()
-    layer_inputs(D, torch.zeros(2, 784))
-    assert all(not m._forward_pre_hooks for m in D.modules())
-    assert len(layer_inputs(D, torch.zeros(2, 784))) == 4
+    layer_io(D, torch.zeros(2, 784))
+    assert all(not m._forward_hooks for m in D.modules())
+    assert len(_inputs(D, torch.zeros(2, 784))) == 4
 
 
-def test_layer_inputs_sees_dropout() -> None:
+def test_layer_io_removes_hooks_after_an_error() -> None:
+    D = mlp_gan.Discriminator()
+    with pytest.raises(ValueError):
+        layer_io(D, torch.zeros(2, 10))
+    assert all(not m._forward_hooks for m in D.modules())
+
+
+def test_layer_io_sees_dropout_and_its_rescaling() -> None:
     D = mlp_gan.Discriminator(dropout=0.5).train()
-    inputs = layer_inputs(D, torch.rand(64, 784) + 1.0)
-    zero_fraction = (inputs[1] == 0).float().mean().item()
-    assert 0.3 < zero_fraction < 0.7
+    ios, _ = layer_io(D, torch.rand(64, 784) + 1.0)
+    dropped_in, previous_out = ios[1][0], F.leaky_relu(ios[0][1], 0.2)
+    zero_fraction = (dropped_in == 0).float().mean().item()
+    assert 0.4 < zero_fraction < 0.6
+    kept = dropped_in != 0
+    assert torch.allclose(dropped_in[kept], 2 * previous_out[kept])  # 1 / (1 - p) = 2
     D.eval()
-    assert (layer_inputs(D, torch.rand(64, 784) + 1.0)[1] == 0).float().mean().item() < 0.05
+    ios, _ = layer_io(D, torch.rand(64, 784) + 1.0)
+    assert torch.equal(ios[1][0], F.leaky_relu(ios[0][1], 0.2))
+
+
+# --- meta device ------------------------------------------------------------------------------
+
+
+def test_to_meta_copies_tensors_and_modules() -> None:
+    x = torch.randn(3, 2, requires_grad=True)
+    m = to_meta(x)
+    assert m.device.type == "meta" and m.shape == x.shape and m.requires_grad
+    layer = nn.Linear(2, 2)
+    moved = to_meta(layer)
+    assert moved.weight.device.type == "meta"
+    assert layer.weight.device.type == "cpu"  # the original is untouched
+    with pytest.raises(TypeError, match="tensor or a module"):
+        to_meta([1.0])
+
+
+def test_assert_runs_on_meta_accepts_device_following_code() -> None:
+    def loss(logits: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+    out = assert_runs_on_meta(loss, to_meta(torch.zeros(4, 1)), name="generator_loss")
+    assert out.device.type == "meta"
+
+
+def test_assert_runs_on_meta_rejects_cpu_targets() -> None:
+    def loss(logits: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(logits, torch.ones(logits.shape))
+
+    with pytest.raises(CheckFailure) as info:
+        assert_runs_on_meta(loss, to_meta(torch.zeros(4, 1)), name="generator_loss")
+    check_message(info, "generator_loss", "'meta' device", "RuntimeError", "torch.ones_like")
+
+
+def test_assert_runs_on_meta_rejects_results_moved_to_the_cpu() -> None:
+    with pytest.raises(CheckFailure) as info:
+        assert_runs_on_meta(lambda x: {"out": [torch.zeros(2)]}, to_meta(torch.zeros(2)), name="f")
+    check_message(info, "f", "outputs on the inputs' device", "the result['out'][0] on device cpu")
+
+
+def test_assert_runs_on_meta_gives_item_and_float_zero_inside_only() -> None:
+    def step(x: torch.Tensor) -> dict[str, float]:
+        return {"a": x.sum().item(), "b": float(x.mean())}
+
+    assert assert_runs_on_meta(step, to_meta(torch.ones(3)), name="step") == {"a": 0.0, "b": 0.0}
+    assert torch.ones(3).sum().item() == 3.0
+    with pytest.raises(RuntimeError):
+        torch.ones(3, device="meta").sum().item()  # the shim is gone after the call
+
+
+def test_assert_runs_on_meta_passes_check_failures_through() -> None:
+    def failing(x: torch.Tensor) -> None:
+        assert_true(False, "inner", "a", "b")
+
+    with pytest.raises(CheckFailure, match="inner: check failed"):
+        assert_runs_on_meta(failing, to_meta(torch.ones(1)), name="outer")
+
+
+def test_meta_run_of_a_training_step_with_optimizers() -> None:
+    G, D = to_meta(ConstantGenerator(z_dim=4)), to_meta(LinearDiscriminator())
+    opt_G = torch.optim.Adam(G.parameters())
+    opt_D = torch.optim.Adam(D.parameters())
+    real = to_meta(torch.zeros(8, 784))
+    out = assert_runs_on_meta(mlp_gan.train_step, G, D, opt_G, opt_D, real, z_dim=4, name="step")
+    assert out == {"d_loss": 0.0, "g_loss": 0.0}
 
 
 # --- stand-in modules -------------------------------------------------------------------------
@@ -599,24 +713,46 @@ def test_linear_discriminator_shapes() -> None:
     assert parameter_shapes(D) == [[1, 784], [1]]
 
 
-def test_mode_recorder_records_mode_and_grad() -> None:
+def test_spy_records_mode_and_grad() -> None:
     inner = nn.Linear(2, 2)
-    recorder = ModeRecorder(inner)
+    recorder = Spy(inner)
     x = torch.randn(1, 2)
     recorder.train()
     out = recorder(x)
     recorder.eval()
+    assert not inner.training  # the mode reaches the wrapped module
     with torch.no_grad():
         recorder(x)
     recorder.train()
     with torch.no_grad():
         recorder(x)
-    assert recorder.calls == [
-        {"training": True, "grad": True},
-        {"training": False, "grad": False},
-        {"training": True, "grad": False},
+    assert [(c["training"], c["grad"]) for c in recorder.calls] == [
+        (True, True),
+        (False, False),
+        (True, False),
     ]
     assert torch.equal(out, inner(x))
+
+
+def test_spy_records_input_shape_device_and_statistics() -> None:
+    spy = Spy(nn.Identity())
+    spy(torch.tensor([[1.0, 3.0], [5.0, 7.0]]))
+    spy(torch.zeros(3, 5, device="meta"))
+    spy(torch.tensor([2.0]))
+    first, on_meta, single = spy.calls
+    assert first["shape"] == [2, 2] and first["device"] == "cpu"
+    assert first["mean"] == 4.0 and first["std"] == pytest.approx(2.5819889)
+    assert on_meta == {"training": True, "grad": True, "shape": [3, 5], "device": "meta"}
+    assert "mean" not in single and single["shape"] == [1]
+
+
+def test_spy_passes_every_argument_through() -> None:
+    class Adds(nn.Module):
+        def forward(self, x: torch.Tensor, y: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+            return (x + y) * scale
+
+    spy = Spy(Adds())
+    assert torch.equal(spy(torch.ones(2), torch.ones(2), scale=3.0), torch.full((2,), 6.0))
 
 
 def test_module_exports_exist() -> None:
@@ -638,3 +774,21 @@ def test_references_for_swaps_names_and_restores_them() -> None:
     with pytest.raises(KeyError), checks.references_for(namespace, mlp_gan, "generator_loss"):
         raise KeyError("boom")
     assert namespace == {"generator_loss": mine}
+
+
+def test_forbid_reference_blocks_a_function_with_closure_cells() -> None:
+    """Decorated or wrapped references close over variables; they are blocked all the same."""
+
+    def make() -> object:
+        scale, offset = 2.0, 1.0
+
+        def reference(x: float) -> float:
+            return x * scale + offset
+
+        return reference
+
+    reference = make()
+    with forbid_reference(reference):
+        with pytest.raises(RuntimeError, match="course's reference"):
+            reference(1.0)  # type: ignore[operator]
+    assert reference(1.0) == 3.0  # type: ignore[operator]

@@ -7,12 +7,14 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from helpers.checks import (
     BackwardCounter,
     ConstantGenerator,
     LinearDiscriminator,
-    ModeRecorder,
+    Spy,
+    layer_io,
     parameter_shapes,
 )
 from helpers.mlp_gan import (
@@ -68,7 +70,9 @@ def test_sample_noise_uses_generator() -> None:
     ],
 )
 def test_sample_noise_rejects_bad_sizes(n: object, z_dim: object, name: str) -> None:
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(
+        ValueError, match=rf"^{name} must be a positive int, got {n if name == 'n' else z_dim}"
+    ):
         sample_noise(n, z_dim)  # type: ignore[arg-type]
 
 
@@ -126,6 +130,20 @@ def test_discriminator_rejects_wrong_pixel_count(shape: tuple[int, ...]) -> None
 def test_discriminator_rejects_bad_dropout(dropout: float) -> None:
     with pytest.raises(ValueError, match="dropout"):
         Discriminator(dropout=dropout)
+
+
+@pytest.mark.parametrize(("kwargs", "rate"), [({}, 0.3), ({"dropout": 0.5}, 0.5)])
+def test_discriminator_dropout_rate_and_rescaling(kwargs: dict[str, float], rate: float) -> None:
+    """The default rate is 0.3; kept activations are scaled by 1 / (1 - p)."""
+    torch.manual_seed(0)
+    D = Discriminator(**kwargs).train()
+    ios, _ = layer_io(D, torch.randn(256, 784))
+    for k in (1, 2, 3):
+        dropped_in, activation = ios[k][0], F.leaky_relu(ios[k - 1][1], 0.2)
+        assert abs((dropped_in == 0).float().mean().item() - rate) < 0.02
+        kept = dropped_in != 0
+        assert torch.allclose(dropped_in[kept], activation[kept] / (1 - rate))
+    assert torch.equal(ios[0][0].abs() > 0, torch.ones_like(ios[0][0], dtype=torch.bool))
 
 
 def test_discriminator_dropout_only_in_train_mode() -> None:
@@ -391,10 +409,10 @@ def test_generate_does_not_touch_global_rng() -> None:
 
 @pytest.mark.parametrize("training", [True, False])
 def test_generate_runs_in_eval_without_grad_and_restores_mode(training: bool) -> None:
-    G = ModeRecorder(Generator())
+    G = Spy(Generator())
     G.train(training)
     generate(G, n=2)
-    assert G.calls == [{"training": False, "grad": False}]
+    assert [(c["training"], c["grad"], c["shape"]) for c in G.calls] == [(False, False, [2, 100])]
     assert G.training is training
     assert all(m.training is training for m in G.modules())
     assert torch.is_grad_enabled()
@@ -414,15 +432,15 @@ def test_generate_custom_z_dim_and_image_size() -> None:
 
 
 def test_generate_rejects_bad_n() -> None:
-    with pytest.raises(ValueError, match="n"):
+    with pytest.raises(ValueError, match=r"n must be a positive int, got 0"):
         generate(Generator(), n=0)
 
 
 @pytest.mark.parametrize("start_in_train_mode", [True, False])
 def test_decode_runs_eval_without_grad_and_restores_mode(start_in_train_mode: bool) -> None:
-    recorder = ModeRecorder(Generator(z_dim=4))
+    recorder = Spy(Generator(z_dim=4))
     recorder.train(start_in_train_mode)
     images = decode(recorder, torch.randn(3, 4))
     assert images.shape == (3, 784) and not images.requires_grad
-    assert recorder.calls == [{"training": False, "grad": False}]
+    assert [(c["training"], c["grad"]) for c in recorder.calls] == [(False, False)]
     assert recorder.training == start_in_train_mode

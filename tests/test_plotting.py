@@ -153,8 +153,9 @@ def test_show_snapshots_returns_none_while_grading(grading: None) -> None:
     assert plt.get_fignums() == []
 
 
-def test_show_snapshots_empty() -> None:
-    assert show_snapshots([]) is None
+def test_show_snapshots_empty_draws_nothing() -> None:
+    show_snapshots([])
+    assert plt.get_fignums() == []
 
 
 @pytest.mark.filterwarnings("ignore:.*non-interactive:UserWarning")

@@ -104,8 +104,18 @@ def test_budget_rejects_bad_input(full: object, smoke: object) -> None:
 
 
 def test_get_device_honours_environment_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    # fake a GPU, so that returning the CPU proves the override was read
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runtime.get_device().type == "cuda"
     monkeypatch.setenv("GAN_COURSE_DEVICE", "cpu")
     assert runtime.get_device() == torch.device("cpu")
+
+
+def test_get_device_honours_environment_mps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(runtime, "_mps_available", lambda: True)
+    monkeypatch.setenv("GAN_COURSE_DEVICE", "mps")
+    assert runtime.get_device() == torch.device("mps")
 
 
 def test_get_device_prefer_argument(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -192,6 +192,70 @@ class Discriminator(nn.Module):
     def forward(self, x):
         return self.net(x.reshape(x.shape[0], -1))
 """,
+        "dropout after the output layer": """
+class Discriminator(nn.Module):
+    def __init__(self, img_dim=784, dropout=0.3):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(img_dim, 1024), nn.LeakyReLU(0.2), nn.Dropout(dropout),
+            nn.Linear(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(dropout),
+            nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(dropout),
+            nn.Linear(256, 1), nn.Dropout(dropout))
+    def forward(self, x):
+        return self.net(x.reshape(x.shape[0], -1))
+""",
+        "hand-made mask without the 1/(1-p) rescale": """
+class Discriminator(nn.Module):
+    def __init__(self, img_dim=784, dropout=0.3):
+        super().__init__()
+        self.p = dropout
+        self.fc1, self.fc2 = nn.Linear(img_dim, 1024), nn.Linear(1024, 512)
+        self.fc3, self.fc4 = nn.Linear(512, 256), nn.Linear(256, 1)
+    def drop(self, x):
+        if not self.training:
+            return x
+        return x * (torch.rand_like(x) >= self.p).float()
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1)
+        for fc in (self.fc1, self.fc2, self.fc3):
+            x = self.drop(F.leaky_relu(fc(x), 0.2))
+        return self.fc4(x)
+""",
+        "hand-made mask made on the CPU": """
+class Discriminator(nn.Module):
+    def __init__(self, img_dim=784, dropout=0.3):
+        super().__init__()
+        self.p = dropout
+        self.fc1, self.fc2 = nn.Linear(img_dim, 1024), nn.Linear(1024, 512)
+        self.fc3, self.fc4 = nn.Linear(512, 256), nn.Linear(256, 1)
+    def drop(self, x):
+        if not self.training:
+            return x
+        keep = (torch.rand(x.shape) >= self.p).float()
+        return x * keep / (1 - self.p)
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1)
+        for fc in (self.fc1, self.fc2, self.fc3):
+            x = self.drop(F.leaky_relu(fc(x), 0.2))
+        return self.fc4(x)
+""",
+        "rescaled by 1/p instead of 1/(1-p)": """
+class Discriminator(nn.Module):
+    def __init__(self, img_dim=784, dropout=0.3):
+        super().__init__()
+        self.p = dropout
+        self.fc1, self.fc2 = nn.Linear(img_dim, 1024), nn.Linear(1024, 512)
+        self.fc3, self.fc4 = nn.Linear(512, 256), nn.Linear(256, 1)
+    def drop(self, x):
+        if not self.training:
+            return x
+        return x * (torch.rand_like(x) >= self.p).float() / self.p
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1)
+        for fc in (self.fc1, self.fc2, self.fc3):
+            x = self.drop(F.leaky_relu(fc(x), 0.2))
+        return self.fc4(x)
+""",
     },
     "test_discriminator_loss": {
         "targets swapped": """
@@ -230,6 +294,20 @@ def discriminator_loss(real_logits, fake_logits):
 def discriminator_loss(real_logits, fake_logits):
     return F.logsigmoid(real_logits).mean() + F.logsigmoid(-fake_logits).mean()
 """,
+        "sigmoid then BCE (breaks at large logits)": """
+def discriminator_loss(real_logits, fake_logits):
+    real, fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
+    return F.binary_cross_entropy(real, torch.ones_like(real)) + F.binary_cross_entropy(fake, torch.zeros_like(fake))
+""",
+        "log of sigmoid by hand": """
+def discriminator_loss(real_logits, fake_logits):
+    return -(torch.log(torch.sigmoid(real_logits)).mean() + torch.log(1 - torch.sigmoid(fake_logits)).mean())
+""",
+        "CPU targets from torch.ones(shape)": """
+def discriminator_loss(real_logits, fake_logits):
+    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones(real_logits.shape))
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros(fake_logits.shape)))
+""",
         "BCE on logits as if they were probabilities": """
 def discriminator_loss(real_logits, fake_logits):
     real = real_logits.clamp(1e-6, 1 - 1e-6)
@@ -258,6 +336,23 @@ def generator_loss(fake_logits):
         "sign flipped": """
 def generator_loss(fake_logits):
     return F.logsigmoid(fake_logits).mean()
+""",
+        "log of sigmoid by hand": """
+def generator_loss(fake_logits):
+    return -torch.log(torch.sigmoid(fake_logits)).mean()
+""",
+        "sigmoid then BCE": """
+def generator_loss(fake_logits):
+    probs = torch.sigmoid(fake_logits)
+    return F.binary_cross_entropy(probs, torch.ones_like(probs))
+""",
+        "CPU targets from torch.ones(size)": """
+def generator_loss(fake_logits):
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones(fake_logits.size()))
+""",
+        "CPU targets, cast to the logits' dtype only": """
+def generator_loss(fake_logits):
+    return nn.BCEWithLogitsLoss()(fake_logits, torch.ones(fake_logits.shape[0], 1, dtype=fake_logits.dtype).view_as(fake_logits))
 """,
         "detached from the graph": """
 def generator_loss(fake_logits):
@@ -372,6 +467,86 @@ def train_step(G, D, opt_G, opt_D, real, z_dim=100):
         "calls the reference": """
 from helpers.mlp_gan import train_step
 """,
+        "codes drawn on the CPU": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    fake = G(torch.randn(real.shape[0], z_dim))
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
+        "fake count from the config's batch size": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    fake = G(sample_noise(CONFIG.batch_size, z_dim, device=real.device))
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
+        "fake count from the wrong dimension": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    fake = G(sample_noise(real.size(1), z_dim, device=real.device))
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
+        "uniform codes": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    fake = G(torch.rand(real.shape[0], z_dim, device=real.device))
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
+        "leaves D in eval mode": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    fake = G(sample_noise(real.shape[0], z_dim, device=real.device))
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    D.eval()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
+        "puts G in eval mode to make the fakes": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    G.eval()
+    fake = G(sample_noise(real.shape[0], z_dim, device=real.device))
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
     },
     "test_generate": {
         "ignores the seed": """
@@ -446,6 +621,26 @@ def generate(G, n=64, z_dim=100, seed=0):
         images = G(z.to(next(G.parameters()).device)).reshape(n, 1, 28, 28)
     G.train(was_training)
     return images
+""",
+        "z never moved to G's device": """
+def generate(G, n=64, z_dim=100, seed=0):
+    z = torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+    was_training = G.training
+    G.eval()
+    with torch.no_grad():
+        images = G(z).reshape(n, 1, 28, 28)
+    G.train(was_training)
+    return images
+""",
+        "images moved to the CPU": """
+def generate(G, n=64, z_dim=100, seed=0):
+    z = torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+    was_training = G.training
+    G.eval()
+    with torch.no_grad():
+        images = G(z.to(next(G.parameters()).device)).reshape(n, 1, 28, 28)
+    G.train(was_training)
+    return images.cpu()
 """,
     },
 }
@@ -545,6 +740,36 @@ class Discriminator(nn.Module):
     def forward(self, x):
         return self.out(self.features(x.view(-1, self.img_dim)))
 """,
+        "hand-made mask on the input's device, rescaled": """
+class Discriminator(nn.Module):
+    def __init__(self, img_dim=784, dropout=0.3):
+        super().__init__()
+        self.p = dropout
+        self.fc1, self.fc2 = nn.Linear(img_dim, 1024), nn.Linear(1024, 512)
+        self.fc3, self.fc4 = nn.Linear(512, 256), nn.Linear(256, 1)
+    def drop(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, device=x.device) >= self.p
+        return torch.where(keep, x / (1 - self.p), torch.zeros_like(x))
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1)
+        for fc in (self.fc1, self.fc2, self.fc3):
+            x = self.drop(F.leaky_relu(fc(x), 0.2))
+        return self.fc4(x)
+""",
+        "in-place dropout modules": """
+class Discriminator(nn.Module):
+    def __init__(self, img_dim=784, dropout=0.3):
+        super().__init__()
+        layers = []
+        for a, b in [(img_dim, 1024), (1024, 512), (512, 256)]:
+            layers += [nn.Linear(a, b), nn.LeakyReLU(0.2), nn.Dropout(dropout, inplace=True)]
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(256, 1)
+    def forward(self, x):
+        return self.head(self.body(torch.flatten(x, start_dim=1)))
+""",
     },
     "test_discriminator_loss": {
         "softplus": """
@@ -560,10 +785,17 @@ def discriminator_loss(real_logits, fake_logits):
 def discriminator_loss(real_logits, fake_logits):
     return -(F.logsigmoid(real_logits).mean() + F.logsigmoid(-fake_logits).mean())
 """,
-        "sigmoid then BCE": """
+        "stable formula by hand, targets built with new_ones": """
 def discriminator_loss(real_logits, fake_logits):
-    real, fake = torch.sigmoid(real_logits), torch.sigmoid(fake_logits)
-    return F.binary_cross_entropy(real, torch.ones_like(real)) + F.binary_cross_entropy(fake, torch.zeros_like(fake))
+    def bce(x, y):  # max(x, 0) - x*y + log(1 + exp(-|x|)), the stable BCE with logits
+        return (x.clamp(min=0) - x * y + torch.log1p(torch.exp(-x.abs()))).mean()
+    return bce(real_logits, real_logits.new_ones(real_logits.shape)) + bce(fake_logits, fake_logits.new_zeros(fake_logits.shape))
+""",
+        "targets made on the logits' device": """
+def discriminator_loss(real_logits, fake_logits):
+    ones = torch.ones(real_logits.shape, device=real_logits.device)
+    zeros = torch.full(fake_logits.shape, 0.0, device=fake_logits.device)
+    return F.binary_cross_entropy_with_logits(real_logits, ones) + F.binary_cross_entropy_with_logits(fake_logits, zeros)
 """,
     },
     "test_generator_loss": {
@@ -578,6 +810,10 @@ def generator_loss(fake_logits):
         "BCEWithLogitsLoss module": """
 def generator_loss(fake_logits):
     return nn.BCEWithLogitsLoss()(fake_logits, torch.ones_like(fake_logits))
+""",
+        "targets with torch.full_like": """
+def generator_loss(fake_logits):
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.full_like(fake_logits, 1.0))
 """,
     },
     "test_train_step": {
@@ -643,6 +879,39 @@ def train_step(G, D, opt_G, opt_D, real, z_dim=100):
     g_loss = criterion(D(fake), ones)
     g_loss.backward()
     opt_G.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
+        "D in eval mode for the G update, then back to train": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    fake = G(sample_noise(real.shape[0], z_dim, device=real.device))
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    D.eval()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    D.train()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+""",
+        "remembers and restores both modes": """
+def train_step(G, D, opt_G, opt_D, real, z_dim=100):
+    modes = (G.training, D.training)
+    G.train()
+    D.train()
+    fake = G(torch.randn(len(real), z_dim).to(real.device))
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss.backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(fake))
+    g_loss.backward()
+    opt_G.step()
+    G.train(modes[0])
+    D.train(modes[1])
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
 """,
     },

@@ -1,0 +1,217 @@
+"""Assertions for notebook test cells: each failure says expected / found / hint.
+
+The comparisons use plain tensor arithmetic on detached copies, so a returned object that
+only pretends to be a tensor, or to be equal to everything, is rejected.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+__all__ = [
+    "CheckFailure",
+    "assert_close",
+    "assert_device",
+    "assert_dtype",
+    "assert_float",
+    "assert_grad_flows",
+    "assert_raises",
+    "assert_scalar",
+    "assert_shape",
+    "assert_tensor",
+    "assert_true",
+    "call",
+    "describe",
+]
+
+
+class CheckFailure(AssertionError):
+    """A test-cell check that failed; the message is meant for the student."""
+
+
+def _fail(name: str, expected: str, found: str, hint: str | None = None) -> None:
+    lines = [f"{name}: check failed.", f"  expected: {expected}", f"  found:    {found}"]
+    if hint:
+        lines.append(f"  hint:     {hint}")
+    raise CheckFailure("\n".join(lines))
+
+
+def describe(x: Any) -> str:
+    """A short description of a value: tensors by shape, dtype and device, others by type."""
+    if isinstance(x, torch.Tensor):
+        grad = ", requires_grad=True" if x.requires_grad else ""
+        return f"tensor of shape {list(x.shape)}, dtype {x.dtype}, device {x.device}{grad}"
+    text = repr(x)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{type(x).__name__} {text}"
+
+
+def assert_true(
+    condition: bool, name: str, expected: str, found: str, hint: str | None = None
+) -> None:
+    """Fail with an expected/found/hint message unless ``condition`` holds."""
+    if not condition:
+        _fail(name, expected, found, hint)
+
+
+def assert_tensor(x: Any, name: str, hint: str | None = None) -> None:
+    """``x`` must be a real ``torch.Tensor``."""
+    if not isinstance(x, torch.Tensor):
+        _fail(name, "a torch.Tensor", describe(x), hint or "return a tensor, not a list or array")
+
+
+def assert_shape(
+    x: Any, expected: Sequence[int | None], name: str = "value", hint: str | None = None
+) -> None:
+    """``x`` must be a tensor of shape ``expected``; ``None`` matches any size.
+
+    Example: ``assert_shape(images, [None, 1, 28, 28], "generate")``.
+    """
+    assert_tensor(x, name, hint)
+    shape = list(x.shape)
+    wanted = list(expected)
+    ok = len(shape) == len(wanted) and all(w is None or w == s for s, w in zip(shape, wanted))
+    if not ok:
+        pattern = "[" + ", ".join("N" if w is None else str(w) for w in wanted) + "]"
+        _fail(name, f"shape {pattern}", f"shape {shape}", hint)
+
+
+def assert_dtype(x: Any, dtype: torch.dtype, name: str = "value", hint: str | None = None):
+    """``x`` must be a tensor of ``dtype``."""
+    assert_tensor(x, name, hint)
+    if x.dtype != dtype:
+        _fail(name, f"dtype {dtype}", f"dtype {x.dtype}", hint)
+
+
+def assert_device(x: Any, device: torch.device | str, name: str = "value", hint: str | None = None):
+    """``x`` must live on ``device`` (compared by type, and by index when one is given)."""
+    assert_tensor(x, name, hint)
+    want = torch.device(device)
+    same = x.device.type == want.type and (want.index is None or x.device.index == want.index)
+    if not same:
+        _fail(name, f"device {want}", f"device {x.device}", hint or "create it with device=...")
+
+
+def assert_scalar(x: Any, name: str = "value", hint: str | None = None) -> None:
+    """``x`` must be a 0-dimensional floating tensor (a loss)."""
+    assert_tensor(x, name, hint)
+    if x.dim() != 0:
+        _fail(
+            name,
+            "a scalar tensor (shape [])",
+            f"shape {list(x.shape)}",
+            hint or "reduce with .mean() so the loss is one number",
+        )
+    if not x.is_floating_point():
+        _fail(name, "a floating-point scalar", f"dtype {x.dtype}", hint)
+
+
+def assert_float(x: Any, name: str = "value", hint: str | None = None) -> None:
+    """``x`` must be a finite Python float (e.g. from ``loss.item()``)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or isinstance(x, torch.Tensor):
+        _fail(name, "a Python float", describe(x), hint or "use loss.item() to get a float")
+    if not math.isfinite(float(x)):
+        _fail(name, "a finite float", repr(x), hint)
+
+
+def assert_close(
+    found: Any,
+    expected: torch.Tensor,
+    name: str = "value",
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    hint: str | None = None,
+) -> None:
+    """``found`` must match ``expected`` in shape and value within ``atol + rtol * |expected|``.
+
+    The message reports the largest difference, where it is, and both values there.
+    """
+    assert_tensor(found, name, hint)
+    if list(found.shape) != list(expected.shape):
+        _fail(name, f"shape {list(expected.shape)}", f"shape {list(found.shape)}", hint)
+    got = found.detach().to(device="cpu", dtype=torch.float64)
+    want = expected.detach().to(device="cpu", dtype=torch.float64)
+    if not torch.isfinite(want).all().item():
+        raise ValueError(f"assert_close({name}): the expected value is not finite")
+    if not torch.isfinite(got).all().item():
+        bad = (~torch.isfinite(got)).sum().item()
+        _fail(name, "finite values", f"{bad} NaN/inf value(s)", hint)
+    excess = (got - want).abs() - (atol + rtol * want.abs())
+    worst = int(torch.argmax(excess).item()) if excess.numel() else 0
+    if excess.numel() and excess.reshape(-1)[worst].item() > 0:
+        index = list(torch.unravel_index(torch.tensor(worst), want.shape)) if want.dim() else []
+        where = f" at index {[int(i) for i in index]}" if index else ""
+        diff = (got - want).abs().reshape(-1)[worst].item()
+        _fail(
+            name,
+            f"{want.reshape(-1)[worst].item():.6g}{where} (tolerance {atol:g} + {rtol:g}*|x|)",
+            f"{got.reshape(-1)[worst].item():.6g}{where}, off by {diff:.3g}",
+            hint,
+        )
+
+
+def assert_grad_flows(
+    output: torch.Tensor,
+    inputs: Sequence[torch.Tensor],
+    name: str = "value",
+    hint: str | None = None,
+) -> list[torch.Tensor]:
+    """Gradients of ``output.sum()`` must reach every tensor in ``inputs``; returns them."""
+    assert_tensor(output, name, hint)
+    if not output.requires_grad:
+        _fail(
+            name,
+            "a result connected to the autograd graph (requires_grad=True)",
+            describe(output),
+            hint or "avoid .item(), .detach(), numpy or torch.no_grad() inside the computation",
+        )
+    grads = torch.autograd.grad(output.sum(), list(inputs), allow_unused=True)
+    for i, grad in enumerate(grads):
+        if grad is None or not torch.any(grad != 0).item():
+            _fail(
+                name,
+                f"a non-zero gradient reaching input {i}",
+                "no gradient (the gradient does not flow)",
+                hint,
+            )
+    return list(grads)
+
+
+def call(
+    fn: Callable[..., Any], *args: Any, name: str = "value", hint: str | None = None, **kwargs: Any
+) -> Any:
+    """Call student code; turn an unexpected error into a failure that says what was called."""
+    try:
+        return fn(*args, **kwargs)
+    except CheckFailure:
+        raise
+    except Exception as err:  # noqa: BLE001 - reported to the student with context
+        _fail(name, "no error", f"{type(err).__name__}: {err}", hint)
+
+
+def assert_raises(
+    exc_type: type[BaseException],
+    fn: Callable[..., Any],
+    *args: Any,
+    name: str = "value",
+    hint: str | None = None,
+    **kwargs: Any,
+) -> BaseException:
+    """Calling ``fn(*args, **kwargs)`` must raise ``exc_type`` with a non-empty message."""
+    call = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+    try:
+        fn(*args, **kwargs)
+    except exc_type as err:
+        if not str(err).strip():
+            _fail(name, f"{exc_type.__name__} with a message", f"{exc_type.__name__}()", hint)
+        return err
+    except Exception as err:  # noqa: BLE001 - any other error is reported, not propagated
+        _fail(name, f"{exc_type.__name__} for ({call})", f"{type(err).__name__}: {err}", hint)
+    _fail(name, f"{exc_type.__name__} for ({call})", "no error was raised", hint)
+    raise AssertionError("unreachable")

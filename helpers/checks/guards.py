@@ -1,0 +1,87 @@
+"""Guards for test cells: block delegation to the reference under test, and grade one
+exercise on its own by lending it the references of the exercises it builds on."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["forbid_reference", "references_for"]
+
+
+def _blocked_code(qualname: str, free_vars: tuple[str, ...] = ()) -> Any:
+    """A function that raises a message naming ``qualname``.
+
+    Its code has the same free variables as the function it replaces, because a code
+    object can only be swapped into a function with as many closure cells (decorated or
+    wrapped references have some).
+    """
+    message = (
+        f"your code called the course's reference {qualname}. The hidden tests compare "
+        "your implementation with that reference, so write the computation yourself."
+    )
+    cells = "".join(f"    {name} = None\n" for name in free_vars)
+    uses = f"        {', '.join(free_vars)}\n" if free_vars else ""
+    source = (
+        f"def outer():\n{cells}    def blocked(*args, **kwargs):\n{uses}"
+        f"        raise RuntimeError({message!r})\n    return blocked\n"
+    )
+    scope: dict[str, Any] = {}
+    exec(compile(source, f"<blocked {qualname}>", "exec"), scope)  # noqa: S102
+    return scope["outer"]()
+
+
+@contextlib.contextmanager
+def forbid_reference(*targets: Any) -> Iterator[None]:
+    """Make calls to the given reference functions or classes fail inside the block.
+
+    A function's code object is swapped, so aliases made earlier (``from helpers.mlp_gan
+    import generator_loss as g``) are blocked too. A class has its ``__init__`` and
+    ``forward`` replaced, which also blocks subclasses that do not override them. Everything
+    is restored on exit, also after an error.
+    """
+    restore: list[Callable[[], None]] = []
+    try:
+        for target in targets:
+            qualname = f"{target.__module__}.{target.__qualname__}"
+            blocked = _blocked_code(
+                qualname, getattr(getattr(target, "__code__", None), "co_freevars", ())
+            )
+            if isinstance(target, type):
+                for attr in ("__init__", "forward"):
+                    if attr in vars(target):
+                        original = vars(target)[attr]
+                        setattr(target, attr, blocked)
+                        restore.append(lambda t=target, a=attr, o=original: setattr(t, a, o))
+            elif hasattr(target, "__code__"):
+                original_code = target.__code__
+                target.__code__ = blocked.__code__
+                restore.append(lambda t=target, c=original_code: setattr(t, "__code__", c))
+            else:
+                raise TypeError(f"forbid_reference cannot block {target!r}")
+        yield
+    finally:
+        for undo in reversed(restore):
+            undo()
+
+
+@contextlib.contextmanager
+def references_for(namespace: dict[str, Any], module: Any, *names: str) -> Iterator[None]:
+    """Inside the block, ``namespace[name]`` is ``module``'s reference for each name.
+
+    Grades one exercise on its own: a test of ``train_step`` runs with the reference losses
+    in the notebook's globals, so a mistake in an earlier exercise does not cost points twice.
+    The student's own definitions are put back on exit, also after an error.
+    """
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in names}
+    namespace.update({name: getattr(module, name) for name in names})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
