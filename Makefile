@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
-ASSIGNMENTS := 01-vanilla-gan
+# every folder NN-slug in solutions/ is an assignment (tests/nbtools.py discovers them the same way)
+ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ipynb))))
 
-.PHONY: help install lab test test-fast lint format release autograde clean
+.PHONY: help install lab test test-fast lint format release autograde clean mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,7 +28,7 @@ lab: install  ## open the course in JupyterLab (extra options: make lab LAB_ARGS
 	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 test: install  ## the whole suite: helpers, notebooks, nbgrader round trips (parallel)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=8
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=10
 
 test-fast: install  ## unit tests only (seconds): no notebook execution, no nbgrader
 	$(BIN)/python -m pytest -q -m "not slow"
@@ -48,4 +49,9 @@ autograde: install  ## autograde every submission under submitted/<student>/<ass
 	$(BIN)/nbgrader export
 
 clean:  ## remove grading output and caches
-	rm -rf autograded feedback gradebook.db .pytest_cache
+	rm -rf autograded feedback gradebook.db .pytest_cache mutants
+
+mutation: install  ## mutation testing of checks, data and Lesson 1's references (by hand, ~30 min)
+	$(BIN)/python -m pip install -q "mutmut>=3.3"
+	$(BIN)/mutmut run || true
+	$(BIN)/mutmut results

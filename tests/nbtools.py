@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +19,24 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("01-vanilla-gan",)
+
+
+def discover_assignments(root: Path = ROOT) -> tuple[str, ...]:
+    """Every assignment in ``solutions/``: a folder ``NN-slug`` holding ``NN-slug.ipynb``.
+
+    The one place the suite learns which lessons exist: adding a lesson is adding its master
+    notebook, its helpers module and its variants file.
+    """
+    return tuple(
+        sorted(
+            folder.name
+            for folder in (root / "solutions").iterdir()
+            if (folder / f"{folder.name}.ipynb").is_file()
+        )
+    )
+
+
+ASSIGNMENTS = discover_assignments()
 
 
 def source_notebook(assignment: str) -> Path:
@@ -26,6 +45,34 @@ def source_notebook(assignment: str) -> Path:
 
 def release_notebook(assignment: str) -> Path:
     return ROOT / "notebooks" / assignment / f"{assignment}.ipynb"
+
+
+def reference_module(assignment: str) -> str:
+    """The helpers module whose references the hidden tests compare with (``... as reference``).
+
+    It names the lesson's variants file: ``tests/variants/<module>.py``.
+    """
+    nb = nbformat.read(source_notebook(assignment), as_version=4)
+    found = set()
+    for cell in grade_cells(nb).values():
+        found |= set(re.findall(r"^\s*from helpers import (\w+) as reference\b", cell.source, re.M))
+    if len(found) != 1:
+        raise ValueError(
+            f"{assignment}: the test cells must import exactly one helpers module as `reference`, "
+            f"found {sorted(found)}"
+        )
+    return found.pop()
+
+
+def variants_file(assignment: str) -> Path:
+    return ROOT / "tests" / "variants" / f"{reference_module(assignment)}.py"
+
+
+def load_variants(assignment: str):
+    """The lesson's variants module: ``WRONG`` and ``RIGHT`` dicts keyed by grade id, and
+    optionally ``INDEPENDENT``, a list of (grade_id, (broken_grade_id, wrong_name), right_name
+    or None) cases where an earlier mistake must not cost the later exercise its points."""
+    return importlib.import_module(f"variants.{reference_module(assignment)}")
 
 
 def nbgrader_meta(cell) -> dict:
@@ -90,15 +137,17 @@ class ExerciseRunner:
 
     A fresh namespace per run executes the setup cell and every solution cell (no training,
     no plots), then the replacement code, then the test cell with its hidden tests, just as
-    the grading kernel would. Much cheaper than a notebook execution per variant.
+    the grading kernel would. Much cheaper than a notebook execution per variant. With
+    ``release=True`` the solution cells are the student release's stubs instead.
     """
 
-    def __init__(self, assignment: str):
+    def __init__(self, assignment: str, release: bool = False):
         self.nb = nbformat.read(source_notebook(assignment), as_version=4)
         self.tests = grade_cells(self.nb)
+        cells = nbformat.read(release_notebook(assignment), as_version=4) if release else self.nb
         self.prelude = [
-            c.source
-            for c in self.nb.cells
+            compile(c.source, f"<cell {nbgrader_meta(c).get('grade_id')}>", "exec")
+            for c in cells.cells
             if c.cell_type == "code"
             and (nbgrader_meta(c).get("grade_id") == "setup" or nbgrader_meta(c).get("solution"))
         ]
@@ -110,8 +159,8 @@ class ExerciseRunner:
         stderr = io.StringIO()
         with warnings.catch_warnings(record=True) as caught:
             with contextlib.redirect_stdout(io.StringIO()):
-                for source in self.prelude:
-                    exec(compile(source, "<notebook cell>", "exec"), namespace)  # noqa: S102
+                for code in self.prelude:
+                    exec(code, namespace)  # noqa: S102
                 exec(compile(replacement, "<variant>", "exec"), namespace)  # noqa: S102
             caught.clear()
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
@@ -138,12 +187,13 @@ def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.Complet
     return result
 
 
-def make_course(tmp: Path) -> Path:
-    """A throw-away course folder: the config and the master notebooks, nothing else."""
+def make_course(tmp: Path, *assignments: str) -> Path:
+    """A throw-away course folder: the config and the given master notebooks, nothing else."""
     course = tmp / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions", course / "solutions")
+    for assignment in assignments:
+        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     return course
 
 

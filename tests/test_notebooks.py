@@ -120,3 +120,58 @@ def test_colab_badges_point_at_the_release(assignment):
     assert target in source.cells[0].source, "the title cell needs a Colab badge for the release"
     readme = (ROOT / "README.md").read_text()
     assert f"colab.research.google.com/github/gan-course/gan-course/{target}" in readme
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_lesson_has_a_release(assignment):
+    assert release_notebook(assignment).exists(), (
+        f"notebooks/{assignment}/{assignment}.ipynb is missing: run `make release`"
+    )
+
+
+def test_assignments_are_discovered_from_solutions(tmp_path):
+    """A lesson is a folder NN-slug in solutions/ holding NN-slug.ipynb; nothing else counts."""
+    from nbtools import discover_assignments
+
+    for name in ("02-second", "01-first"):
+        (tmp_path / "solutions" / name).mkdir(parents=True)
+        (tmp_path / "solutions" / name / f"{name}.ipynb").write_text("{}")
+    (tmp_path / "solutions" / "03-empty").mkdir()
+    (tmp_path / "solutions" / "notes.md").write_text("")
+    assert discover_assignments(tmp_path) == ("01-first", "02-second")
+    assert "01-vanilla-gan" in ASSIGNMENTS
+
+
+def _points(assignment):
+    nb = nbformat.read(source_notebook(assignment), as_version=4)
+    return sum(nbgrader_meta(c).get("points", 0) for c in grade_cells(nb).values())
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_readme_lists_the_lesson_as_ready_with_its_points(assignment):
+    rows = [
+        line
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith("|") and f"notebooks/{assignment}/{assignment}.ipynb" in line
+    ]
+    assert len(rows) == 1, f"README's lesson table needs one row linking {assignment}'s release"
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert cells[-1] == "ready", f"{assignment} is in solutions/ but not marked ready: {cells}"
+    assert cells[-2] == str(_points(assignment)), f"README's points for {assignment}: {cells[-2]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_setup_cell_pins_the_current_helpers_version(assignment):
+    """Colab installs helpers at the tag the setup cell names: it must be this version."""
+    import tomllib
+
+    import helpers
+
+    setup = next(
+        c
+        for c in nbformat.read(source_notebook(assignment), 4).cells
+        if nbgrader_meta(c).get("grade_id") == "setup"
+    )
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["version"] == helpers.__version__
+    assert f"@v{helpers.__version__}" in setup.source, "bump the setup cell's helpers tag"

@@ -1,63 +1,102 @@
 """Wrong-but-plausible implementations lose points; correct alternatives keep full marks.
 
-Each exercise's test cell (visible and hidden tests) runs in-process against every variant in
-``tests/variants/vanilla_gan.py``, after the notebook's setup and solution cells, exactly as the
-grading kernel would run it.
+For every assignment in ``solutions/``, each exercise's test cell (visible and hidden tests) runs
+in-process against every variant in ``tests/variants/<reference module>.py``, after the
+notebook's setup and solution cells, exactly as the grading kernel would run it.
 """
 
+import functools
+
 import pytest
-from nbtools import ExerciseRunner
-from variants import vanilla_gan
+from nbtools import ASSIGNMENTS, ExerciseRunner, load_variants, variants_file
 
-RUNNER = ExerciseRunner("01-vanilla-gan")
-WRONG = [(g, name) for g, variants in vanilla_gan.WRONG.items() for name in variants]
-RIGHT = [(g, name) for g, variants in vanilla_gan.RIGHT.items() for name in variants]
+MIN_VARIANTS = 3
 
 
-def test_every_exercise_has_variants():
-    for grade_id in RUNNER.tests:
-        assert len(vanilla_gan.WRONG.get(grade_id, {})) >= 3, (
-            f"{grade_id}: fewer than 3 wrong variants"
-        )
-        assert len(vanilla_gan.RIGHT.get(grade_id, {})) >= 3, (
-            f"{grade_id}: fewer than 3 right variants"
-        )
-    assert set(vanilla_gan.WRONG) == set(RUNNER.tests) == set(vanilla_gan.RIGHT)
+@functools.cache
+def runner(assignment: str, release: bool = False) -> ExerciseRunner:
+    return ExerciseRunner(assignment, release=release)
 
 
-@pytest.mark.parametrize("grade_id", sorted(RUNNER.tests))
-def test_master_solution_passes(grade_id):
-    outcome = RUNNER.run(grade_id)
+def _cases(kind: str) -> list[tuple[str, str, str]]:
+    return [
+        (assignment, grade_id, name)
+        for assignment in ASSIGNMENTS
+        if variants_file(assignment).exists()
+        for grade_id, variants in getattr(load_variants(assignment), kind).items()
+        for name in variants
+    ]
+
+
+def _ids(cases: list[tuple]) -> list[str]:
+    return ["-".join(str(part) for part in case) for case in cases]
+
+
+WRONG, RIGHT = _cases("WRONG"), _cases("RIGHT")
+EXERCISES = [(a, g) for a in ASSIGNMENTS for g in sorted(runner(a).tests)]
+INDEPENDENT = [
+    (assignment, *case)
+    for assignment in ASSIGNMENTS
+    if variants_file(assignment).exists()
+    for case in getattr(load_variants(assignment), "INDEPENDENT", [])
+]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_lesson_has_a_variants_file(assignment):
+    path = variants_file(assignment)
+    assert path.exists(), f"{assignment} has no variants file tests/variants/{path.name}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_has_enough_variants(assignment):
+    variants = load_variants(assignment)
+    tests = runner(assignment).tests
+    assert set(variants.WRONG) == set(tests) == set(variants.RIGHT)
+    for grade_id in tests:
+        assert len(variants.WRONG[grade_id]) >= MIN_VARIANTS, f"{grade_id}: too few wrong variants"
+        assert len(variants.RIGHT[grade_id]) >= MIN_VARIANTS, f"{grade_id}: too few right variants"
+
+
+@pytest.mark.parametrize(("assignment", "grade_id"), EXERCISES, ids=_ids(EXERCISES))
+def test_master_solution_passes(assignment, grade_id):
+    outcome = runner(assignment).run(grade_id)
     assert outcome.passed, outcome.error
 
 
-@pytest.mark.parametrize("grade_id", sorted(RUNNER.tests))
-def test_unimplemented_stub_fails(grade_id):
-    """The release's stub (raise NotImplementedError) earns nothing."""
-    name = {"test_generator": "Generator", "test_discriminator": "Discriminator"}.get(
-        grade_id, grade_id.removeprefix("test_")
-    )
-    assert name in RUNNER.tests[grade_id].source
-    body = "(*args, **kwargs):\n        raise NotImplementedError()\n"
-    is_class = name[0].isupper()
-    stub = f"class {name}(nn.Module):\n    def __init__{body}" if is_class else f"def {name}{body}"
-    outcome = RUNNER.run(grade_id, stub)
-    assert not outcome.passed and "NotImplementedError" in outcome.error
+@pytest.mark.parametrize(("assignment", "grade_id"), EXERCISES, ids=_ids(EXERCISES))
+def test_release_stub_fails(assignment, grade_id):
+    """The student release's code (stubs that raise NotImplementedError) earns nothing."""
+    outcome = runner(assignment, release=True).run(grade_id)
+    assert not outcome.passed and "NotImplementedError" in outcome.error, outcome.error
 
 
-@pytest.mark.parametrize(("grade_id", "name"), WRONG, ids=[f"{g}-{n}" for g, n in WRONG])
-def test_wrong_variant_is_rejected(grade_id, name):
-    outcome = RUNNER.run(grade_id, vanilla_gan.WRONG[grade_id][name])
+@pytest.mark.parametrize(("assignment", "grade_id", "name"), WRONG, ids=_ids(WRONG))
+def test_wrong_variant_is_rejected(assignment, grade_id, name):
+    outcome = runner(assignment).run(grade_id, load_variants(assignment).WRONG[grade_id][name])
     assert not outcome.passed, f"{grade_id} accepted the wrong variant '{name}'"
     # the student sees an expected/found message, not a bare error
     explained = outcome.error.startswith("CheckFailure") and "expected:" in outcome.error
     assert explained or "course's reference" in outcome.error, outcome.error
 
 
-@pytest.mark.parametrize(("grade_id", "name"), RIGHT, ids=[f"{g}-{n}" for g, n in RIGHT])
-def test_right_variant_is_accepted(grade_id, name):
-    outcome = RUNNER.run(grade_id, vanilla_gan.RIGHT[grade_id][name])
+@pytest.mark.parametrize(("assignment", "grade_id", "name"), RIGHT, ids=_ids(RIGHT))
+def test_right_variant_is_accepted(assignment, grade_id, name):
+    outcome = runner(assignment).run(grade_id, load_variants(assignment).RIGHT[grade_id][name])
     assert outcome.passed, f"{grade_id} rejected the correct variant '{name}': {outcome.error}"
+
+
+@pytest.mark.parametrize(
+    ("assignment", "grade_id", "broken", "user"), INDEPENDENT, ids=_ids(INDEPENDENT)
+)
+def test_an_earlier_mistake_does_not_cost_points_twice(assignment, grade_id, broken, user):
+    """The hidden tests swap in the references for earlier exercises while they run."""
+    variants = load_variants(assignment)
+    code = variants.WRONG[broken[0]][broken[1]]
+    if user:
+        code += variants.RIGHT[grade_id][user]
+    outcome = runner(assignment).run(grade_id, code)
+    assert outcome.passed, outcome.error
 
 
 def test_warning_in_a_correct_solution_fails_the_cell():
@@ -68,26 +107,5 @@ def test_warning_in_a_correct_solution_fails_the_cell():
         "    warnings.warn('something looks odd')\n"
         "    return F.softplus(-fake_logits).mean()\n"
     )
-    outcome = RUNNER.run("test_generator_loss", noisy)
+    outcome = runner("01-vanilla-gan").run("test_generator_loss", noisy)
     assert not outcome.passed and "warning" in outcome.error
-
-
-@pytest.mark.parametrize(
-    ("grade_id", "broken", "user"),
-    [
-        ("test_train_step", ("test_generator_loss", "sign flipped"), None),
-        ("test_train_step", ("test_discriminator_loss", "targets swapped"), None),
-        (
-            "test_generate",
-            ("test_sample_noise", "uniform instead of normal"),
-            "uses the student's sample_noise after seeding",
-        ),
-    ],
-)
-def test_an_earlier_mistake_does_not_cost_points_twice(grade_id, broken, user):
-    """The hidden tests swap in the references for earlier exercises while they run."""
-    code = vanilla_gan.WRONG[broken[0]][broken[1]]
-    if user:
-        code += vanilla_gan.RIGHT[grade_id][user]
-    outcome = RUNNER.run(grade_id, code)
-    assert outcome.passed, outcome.error

@@ -953,3 +953,15 @@ def generate(G, n=64, z_dim=100, seed=0):
 """,
     },
 }
+
+# (exercise, (earlier exercise, its wrong variant), right variant of the exercise that uses the
+# student's earlier function, or None): the exercise must keep its points despite the mistake.
+INDEPENDENT = [
+    ("test_train_step", ("test_generator_loss", "sign flipped"), None),
+    ("test_train_step", ("test_discriminator_loss", "targets swapped"), None),
+    (
+        "test_generate",
+        ("test_sample_noise", "uniform instead of normal"),
+        "uses the student's sample_noise after seeding",
+    ),
+]
