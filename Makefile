@@ -28,7 +28,7 @@ lab: install  ## open the course in JupyterLab (extra options: make lab LAB_ARGS
 	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 test: install  ## the whole suite: helpers, notebooks, nbgrader round trips (parallel)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=10
+	$(BIN)/python -m pytest -n 2 -q --durations=10
 
 test-fast: install  ## unit tests only (seconds): no notebook execution, no nbgrader
 	$(BIN)/python -m pytest -q -m "not slow"

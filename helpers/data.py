@@ -17,7 +17,15 @@ import torch
 
 from .runtime import data_dir, env_flag
 
-__all__ = ["DeviceBatches", "load_mnist", "pad_to", "to_unit_range", "write_idx"]
+__all__ = [
+    "DeviceBatches",
+    "grid_of_gaussians",
+    "load_mnist",
+    "pad_to",
+    "ring_of_gaussians",
+    "to_unit_range",
+    "write_idx",
+]
 
 FULL_MNIST_HINT = (
     "for all 60,000 digits, run once on a machine with internet access "
@@ -150,6 +158,49 @@ def pad_to(images: torch.Tensor, size: int = 32) -> torch.Tensor:
         )
     half = extra // 2
     return torch.nn.functional.pad(images, (half, half, half, half))  # [N, C, size, size]
+
+
+def _mixture(centers: torch.Tensor, n: int, std: float, seed: int) -> torch.Tensor:
+    """``n`` points drawn from an equal-weight mixture of isotropic Gaussians at ``centers``."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if not std > 0:
+        raise ValueError(f"std must be positive, got {std!r}")
+    generator = torch.Generator().manual_seed(seed)
+    which = torch.randint(len(centers), (n,), generator=generator)  # [n]
+    return centers[which] + std * torch.randn(n, 2, generator=generator)  # [n, 2]
+
+
+def ring_of_gaussians(
+    n: int, num_modes: int = 8, radius: float = 2.0, std: float = 0.02, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """2-D points from ``num_modes`` Gaussians evenly spaced on a circle (Metz et al., 2017).
+
+    Shapes:
+        returns points [n, 2] float32 and the centres [num_modes, 2].
+
+    Taught in: 02-bce-limits, section 3.
+    """
+    angles = torch.arange(num_modes) * (2 * torch.pi / num_modes)  # [K]
+    centers = radius * torch.stack([angles.cos(), angles.sin()], dim=1)  # [K, 2]
+    return _mixture(centers, n, std, seed), centers
+
+
+def grid_of_gaussians(
+    n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """2-D points from ``side * side`` Gaussians on a square grid centred on the origin.
+
+    The 5 x 5 grid with spacing 2 and std 0.05 is the usual harder test of mode collapse.
+
+    Shapes:
+        returns points [n, 2] float32 and the centres [side * side, 2].
+
+    Taught in: 02-bce-limits, section 3.
+    """
+    ticks = (torch.arange(side) - (side - 1) / 2) * spacing  # [side]
+    centers = torch.cartesian_prod(ticks, ticks)  # [side * side, 2]
+    return _mixture(centers, n, std, seed), centers
 
 
 class DeviceBatches:

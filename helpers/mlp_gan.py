@@ -12,6 +12,7 @@ Hidden tests in ``01-vanilla-gan`` compare the student's functions with these.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -176,37 +177,43 @@ def train_step(
     opt_D: torch.optim.Optimizer,
     real: torch.Tensor,
     z_dim: int = 100,
+    d_loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    g_loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> dict[str, float]:
     """One step of Algorithm 1 (k = 1): update D on real and fake, then update G.
 
     Args:
         G, D: generator and discriminator (on the device of ``real``).
         opt_G, opt_D: their optimizers.
-        real: a batch of real images scaled to [-1, 1].
+        real: a batch of real samples (images scaled to [-1, 1], or 2-D points).
         z_dim: length of the latent codes.
+        d_loss_fn, g_loss_fn: the losses, :func:`discriminator_loss` and
+            :func:`generator_loss` by default; Lesson 2 trains LSGAN with the same step.
 
     Shapes:
-        real: [N, 1, 28, 28] or [N, 784].
+        real: [N, 1, 28, 28] or [N, D].
 
     Returns:
         ``{"d_loss": float, "g_loss": float}``, the losses each update minimised.
 
-    Taught in: 01-vanilla-gan, exercise 6.
+    Taught in: 01-vanilla-gan, exercise 6 (loss arguments: 02-bce-limits, section 4).
     """
     if not isinstance(real, torch.Tensor) or real.dim() not in (2, 4):
-        raise ValueError("real must be a tensor of shape [N, 784] or [N, 1, 28, 28]")
+        raise ValueError("real must be a tensor of shape [N, D] or [N, C, H, W]")
+    d_loss_fn = d_loss_fn or discriminator_loss
+    g_loss_fn = g_loss_fn or generator_loss
     z = sample_noise(real.shape[0], z_dim, device=real.device)  # [N, z_dim]
-    fake = G(z)  # [N, 784]
+    fake = G(z)  # [N, ...] like real
 
     # (1) update D: fake.detach() keeps this backward pass out of G
     opt_D.zero_grad(set_to_none=True)
-    d_loss = discriminator_loss(D(real), D(fake.detach()))
+    d_loss = d_loss_fn(D(real), D(fake.detach()))
     d_loss.backward()
     opt_D.step()
 
     # (2) update G through the freshly updated D
     opt_G.zero_grad(set_to_none=True)
-    g_loss = generator_loss(D(fake))
+    g_loss = g_loss_fn(D(fake))
     g_loss.backward()
     opt_G.step()
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}

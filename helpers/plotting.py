@@ -13,7 +13,14 @@ from torchvision.utils import make_grid, save_image
 
 from .runtime import is_grading
 
-__all__ = ["LossCurves", "image_grid", "save_images", "show_images", "show_snapshots"]
+__all__ = [
+    "LossCurves",
+    "image_grid",
+    "save_images",
+    "show_images",
+    "show_point_snapshots",
+    "show_snapshots",
+]
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8) -> torch.Tensor:
@@ -70,9 +77,7 @@ def show_snapshots(
         return
     import matplotlib.pyplot as plt
 
-    if len(snapshots) > max_rows:
-        last = len(snapshots) - 1
-        snapshots = [snapshots[round(i * last / (max_rows - 1))] for i in range(max_rows)]
+    snapshots = _spread(snapshots, max_rows)
     _, axes = plt.subplots(len(snapshots), 1, figsize=(size * 8, size * len(snapshots)))
     for ax, (step, images) in zip([axes] if len(snapshots) == 1 else axes, snapshots):
         grid = image_grid(images, nrow=images.shape[0])
@@ -80,6 +85,54 @@ def show_snapshots(
         ax.set_ylabel(f"step {step}", rotation=0, ha="right", va="center")
         ax.set_xticks([])
         ax.set_yticks([])
+    plt.show()
+
+
+def _spread(items: list, count: int) -> list:
+    """At most ``count`` items, evenly spaced, always including the first and the last."""
+    if len(items) <= count:
+        return items
+    last = len(items) - 1
+    return [items[round(i * last / (count - 1))] for i in range(count)]
+
+
+def show_point_snapshots(
+    snapshots: list[tuple[int, torch.Tensor]],
+    centers: torch.Tensor | None = None,
+    max_cols: int = 6,
+    size: float = 2.4,
+    title: str | None = None,
+) -> None:
+    """Scatter 2-D samples at several training steps side by side (skipped while grading).
+
+    Args:
+        snapshots: ``(step, points [N, 2])`` pairs; at most ``max_cols`` are drawn, evenly
+            spaced and always including the last.
+        centers: optional mixture centres [K, 2], drawn as crosses.
+
+    Taught in: 02-bce-limits, section 3.
+    """
+    if is_grading() or not snapshots:
+        return
+    import matplotlib.pyplot as plt
+
+    snapshots = _spread(snapshots, max_cols)
+    fig, axes = plt.subplots(1, len(snapshots), figsize=(size * len(snapshots), size + 0.4))
+    for ax, (step, points) in zip([axes] if len(snapshots) == 1 else axes, snapshots):
+        points = points.detach().float().cpu()
+        ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.25, color="tab:blue", linewidths=0)
+        if centers is not None:
+            ax.scatter(centers[:, 0], centers[:, 1], s=30, marker="x", color="tab:red")
+            reach = float(centers.abs().max()) * 1.35
+            ax.set_xlim(-reach, reach)
+            ax.set_ylim(-reach, reach)
+        ax.set_aspect("equal")
+        ax.set_title(f"step {step}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    plt.tight_layout()
     plt.show()
 
 

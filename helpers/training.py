@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["History", "StepFn", "train_gan"]
+__all__ = ["History", "StepFn", "batch_stream", "train_gan"]
 
 StepFn = Callable[..., dict[str, object]]
 
@@ -26,8 +26,13 @@ class History:
     logs: dict[str, list[float]]
 
 
-def _endless(batches: Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:
-    """Yield batches forever, starting a new epoch (a new ``iter``) whenever one ends."""
+def batch_stream(batches: Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:
+    """Yield batches forever, starting a new epoch (a new ``iter``) whenever one ends.
+
+    Raises ``ValueError`` when an epoch yields no batch at all.
+
+    Taught in: 01-vanilla-gan, section 4.
+    """
     while True:
         empty_epoch = True
         for real in batches:
@@ -113,7 +118,7 @@ def train_gan(
     D.train()
     history = History(steps=[], logs={})
     means = _IntervalMeans()
-    stream = _endless(batches)
+    stream = batch_stream(batches)
     for step in range(1, num_steps + 1):
         for _ in range(n_critic):
             real = next(stream)

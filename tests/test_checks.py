@@ -792,3 +792,67 @@ def test_forbid_reference_blocks_a_function_with_closure_cells() -> None:
         with pytest.raises(RuntimeError, match="course's reference"):
             reference(1.0)  # type: ignore[operator]
     assert reference(1.0) == 3.0  # type: ignore[operator]
+
+
+# --- assert_matches_reference -----------------------------------------------------------------
+
+
+def _logits() -> torch.Tensor:
+    return torch.tensor([[-3.0], [0.5], [2.0]], requires_grad=True)
+
+
+def test_matches_reference_accepts_an_equivalent_function() -> None:
+    found = checks.assert_matches_reference(
+        lambda x: F.softplus(-x).mean(), mlp_gan.generator_loss, _logits(), name="loss"
+    )
+    assert found.dim() == 0
+
+
+@pytest.mark.parametrize(
+    ("student", "fragments"),
+    [
+        (lambda x: F.softplus(x).mean(), ["loss: check failed", "off by"]),
+        (lambda x: F.softplus(-x).sum(), ["loss: check failed", "off by"]),
+        (lambda x: F.softplus(-x).mean().detach(), ["requires_grad=True"]),
+        (lambda x: F.softplus(-x), ["a scalar tensor"]),
+        (
+            # right value, twice the gradient
+            lambda x: (lambda v: v.detach() + 2 * (v - v.detach()))(F.softplus(-x).mean()),
+            ["gradient of loss with respect to input 1"],
+        ),
+        (
+            lambda x: F.binary_cross_entropy_with_logits(x, torch.ones(x.shape)),
+            ["inputs on another device", "RuntimeError"],
+        ),
+        (lambda x: mlp_gan.generator_loss(x), ["course's reference"]),
+        (lambda x: 0.69, ["a torch.Tensor"]),
+    ],
+)
+def test_matches_reference_rejects(student, fragments: list[str]) -> None:  # noqa: ANN001
+    with pytest.raises(CheckFailure) as info:
+        checks.assert_matches_reference(
+            student, mlp_gan.generator_loss, _logits(), name="loss",
+            forbid=[mlp_gan.generator_loss],
+        )  # fmt: skip
+    for fragment in fragments:
+        assert fragment in str(info.value), str(info.value)
+
+
+def test_matches_reference_compares_non_scalar_outputs_and_skips_meta_when_asked() -> None:
+    layer = nn.Linear(3, 2)
+    x = torch.randn(4, 3)
+    found = checks.assert_matches_reference(
+        lambda v: v @ layer.weight.t() + layer.bias, layer, x, name="layer", on_meta=False
+    )
+    assert list(found.shape) == [4, 2]
+    with pytest.raises(CheckFailure, match=r"shape \[4, 2\]"):
+        checks.assert_matches_reference(lambda v: v, layer, x, name="layer", on_meta=False)
+
+
+def test_forbid_reference_instance_can_be_entered_again() -> None:
+    blocked = forbid_reference(mlp_gan.generator_loss)
+    for _ in range(2):
+        with blocked:
+            with pytest.raises(RuntimeError, match="course's reference"):
+                mlp_gan.generator_loss(torch.zeros(1))
+        assert mlp_gan.generator_loss(torch.zeros(1)).item() > 0

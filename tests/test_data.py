@@ -366,9 +366,22 @@ def test_pad_to_centres_the_image_with_zeros() -> None:
 
 
 @pytest.mark.parametrize(
-    ("shape", "size"),
-    [((2, 1, 28, 28), 27), ((2, 1, 28, 28), 31), ((2, 1, 28, 27), 32), ((784,), 32)],
+    ("shape", "size", "message"),
+    [
+        ((2, 1, 28, 28), 27, "cannot pad 28x28 images evenly to 27x27"),
+        ((2, 1, 28, 28), 31, "cannot pad 28x28 images evenly to 31x31"),
+        ((2, 1, 30, 28), 32, r"square images \[N, C, H, W\], got \[2, 1, 30, 28\]"),
+        ((2, 1, 28, 30), 32, r"square images \[N, C, H, W\], got \[2, 1, 28, 30\]"),
+        ((784,), 32, r"square images \[N, C, H, W\], got \[784\]"),
+    ],
 )
-def test_pad_to_rejects_impossible_sizes(shape: tuple[int, ...], size: int) -> None:
-    with pytest.raises(ValueError, match="pad"):
+def test_pad_to_rejects_impossible_sizes(shape: tuple[int, ...], size: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         data.pad_to(torch.zeros(shape, dtype=torch.uint8), size)
+
+
+def test_pad_to_pads_3_channel_images_on_height_and_width_only() -> None:
+    images = torch.ones(2, 3, 4, 4, dtype=torch.uint8)
+    padded = data.pad_to(images, 8)
+    assert list(padded.shape) == [2, 3, 8, 8]
+    assert padded.sum().item() == images.sum().item()

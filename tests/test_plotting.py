@@ -220,3 +220,38 @@ def test_loss_curves_fallback_without_livelossplot(
 def test_backend_is_agg() -> None:
     assert matplotlib.get_backend().lower() == "agg"
     assert os.environ["MPLBACKEND"] == "Agg"
+
+
+# --- show_point_snapshots ---------------------------------------------------------------------
+
+
+def _points(step: int) -> tuple[int, torch.Tensor]:
+    return step, torch.randn(50, 2)
+
+
+@pytest.mark.filterwarnings("ignore:.*non-interactive:UserWarning")
+def test_show_point_snapshots_one_panel_per_step_with_the_last() -> None:
+    from helpers.plotting import show_point_snapshots
+
+    centers = torch.tensor([[2.0, 0.0], [-2.0, 0.0]])
+    show_point_snapshots([_points(s) for s in range(0, 100, 10)], centers=centers, max_cols=4)
+    axes = plt.gcf().axes
+    assert [ax.get_title() for ax in axes] == ["step 0", "step 30", "step 60", "step 90"]
+    assert axes[0].get_xlim() == pytest.approx((-2.7, 2.7))
+    assert len(axes[0].collections) == 2  # the samples and the centres
+
+
+@pytest.mark.filterwarnings("ignore:.*non-interactive:UserWarning")
+def test_show_point_snapshots_single_panel_without_centres() -> None:
+    from helpers.plotting import show_point_snapshots
+
+    show_point_snapshots([_points(5)], title="one")
+    assert len(plt.gcf().axes) == 1 and len(plt.gcf().axes[0].collections) == 1
+
+
+def test_show_point_snapshots_draws_nothing_while_grading_or_when_empty(grading: None) -> None:
+    from helpers.plotting import show_point_snapshots
+
+    show_point_snapshots([_points(1)])
+    show_point_snapshots([])
+    assert plt.get_fignums() == []

@@ -32,37 +32,44 @@ def _blocked_code(qualname: str, free_vars: tuple[str, ...] = ()) -> Any:
     return scope["outer"]()
 
 
-@contextlib.contextmanager
-def forbid_reference(*targets: Any) -> Iterator[None]:
-    """Make calls to the given reference functions or classes fail inside the block.
+class forbid_reference:  # noqa: N801 - used like a function: `with forbid_reference(f):`
+    """Make calls to the given reference functions or classes fail inside a ``with`` block.
 
     A function's code object is swapped, so aliases made earlier (``from helpers.mlp_gan
     import generator_loss as g``) are blocked too. A class has its ``__init__`` and
     ``forward`` replaced, which also blocks subclasses that do not override them. Everything
-    is restored on exit, also after an error.
+    is restored on exit, also after an error. One instance can be entered many times
+    (``blocked = forbid_reference(f)``, then ``with blocked: ...`` around each call).
     """
-    restore: list[Callable[[], None]] = []
-    try:
+
+    def __init__(self, *targets: Any):
         for target in targets:
+            if not isinstance(target, type) and not hasattr(target, "__code__"):
+                raise TypeError(f"forbid_reference cannot block {target!r}")
+        self.targets = targets
+        self._restore: list[list[Callable[[], None]]] = []
+
+    def __enter__(self) -> forbid_reference:
+        restore: list[Callable[[], None]] = []
+        self._restore.append(restore)
+        for target in self.targets:
             qualname = f"{target.__module__}.{target.__qualname__}"
-            blocked = _blocked_code(
-                qualname, getattr(getattr(target, "__code__", None), "co_freevars", ())
-            )
+            free_vars = getattr(getattr(target, "__code__", None), "co_freevars", ())
+            blocked = _blocked_code(qualname, free_vars)
             if isinstance(target, type):
                 for attr in ("__init__", "forward"):
                     if attr in vars(target):
                         original = vars(target)[attr]
                         setattr(target, attr, blocked)
                         restore.append(lambda t=target, a=attr, o=original: setattr(t, a, o))
-            elif hasattr(target, "__code__"):
+            else:
                 original_code = target.__code__
                 target.__code__ = blocked.__code__
                 restore.append(lambda t=target, c=original_code: setattr(t, "__code__", c))
-            else:
-                raise TypeError(f"forbid_reference cannot block {target!r}")
-        yield
-    finally:
-        for undo in reversed(restore):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for undo in reversed(self._restore.pop()):
             undo()
 
 
