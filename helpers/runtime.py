@@ -161,12 +161,18 @@ def silence_known_warnings() -> None:
 
 
 def setup_notebook(seed: int = 0) -> torch.device:
-    """One call for a notebook's setup cell: silence warnings, seed, pick and report a device.
+    """One call for a notebook's setup cell: seal the checks, silence warnings, seed, pick and
+    report a device.
 
-    Prints one line with the device and the mode (full, smoke or grading).
+    Sealing (:func:`helpers.checks.integrity.seal`) happens here, in the locked setup cell,
+    before any of the student's code runs. Prints one line with the device and the mode
+    (full, smoke or grading).
 
     Taught in: 01-vanilla-gan, setup cell.
     """
+    from .checks import integrity
+
+    integrity.seal()
     silence_known_warnings()
     seed_everything(seed)
     device = get_device()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -134,10 +135,10 @@ def test_assert_shape_rejects_non_tensor_that_equals_everything() -> None:
 
 
 def test_assert_shape_not_fooled_by_tensor_subclass() -> None:
-    fake = torch.zeros(2, 4).as_subclass(EqualsEverythingTensor)
+    fake = torch.zeros(2, 3).as_subclass(EqualsEverythingTensor)
     with pytest.raises(CheckFailure) as info:
         assert_shape(fake, [2, 3], "ex")
-    check_message(info, "ex", "shape [2, 3]", "shape [2, 4]")
+    check_message(info, "ex", "a torch.Tensor", "tensor subclass EqualsEverythingTensor")
 
 
 # --- assert_dtype / assert_device -------------------------------------------------------------
@@ -275,7 +276,8 @@ def test_assert_close_not_fooled_by_tensor_subclass() -> None:
     assert bool((fake == torch.zeros(2, 3)).all())  # the subclass does lie about equality
     with pytest.raises(CheckFailure) as info:
         assert_close(fake, torch.zeros(2, 3), "ex")
-    check_message(info, "ex", "off by 1")
+    check_message(info, "ex", "a torch.Tensor", "tensor subclass EqualsEverythingTensor")
+    assert_close(torch.nn.Parameter(torch.zeros(2, 3)), torch.zeros(2, 3), "ex")  # parameters do
 
 
 def test_assert_close_ignores_grad_and_dtype_of_found() -> None:
@@ -856,3 +858,41 @@ def test_forbid_reference_instance_can_be_entered_again() -> None:
             with pytest.raises(RuntimeError, match="course's reference"):
                 mlp_gan.generator_loss(torch.zeros(1))
         assert mlp_gan.generator_loss(torch.zeros(1)).item() > 0
+
+
+# --- strict types -----------------------------------------------------------------------------
+
+
+class AlwaysTrue:
+    def __bool__(self) -> bool:
+        return True
+
+
+class ForgedFloat(float):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = float.__hash__
+
+
+@pytest.mark.parametrize("condition", [AlwaysTrue(), torch.tensor(True), 1, "yes", [0]])
+def test_assert_true_needs_a_real_bool(condition: object) -> None:
+    with pytest.raises(CheckFailure):
+        assert_true(condition, "ex", "a", "b")  # type: ignore[arg-type]
+
+
+def test_assert_true_accepts_numpy_bools() -> None:
+    assert_true(np.bool_(True), "ex", "a", "b")
+    with pytest.raises(CheckFailure):
+        assert_true(np.bool_(False), "ex", "a", "b")
+
+
+@pytest.mark.parametrize("value", [np.float64(0.5), np.float32(2.0), np.int64(3), 7])
+def test_assert_float_accepts_python_and_numpy_numbers(value: object) -> None:
+    assert_float(value, "loss")
+
+
+@pytest.mark.parametrize("value", [ForgedFloat(0.5), np.bool_(True), np.array(0.5)])
+def test_assert_float_rejects_lookalikes(value: object) -> None:
+    with pytest.raises(CheckFailure, match="a Python float"):
+        assert_float(value, "loss")

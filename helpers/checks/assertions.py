@@ -1,17 +1,24 @@
 """Assertions for notebook test cells: each failure says expected / found / hint.
 
-The comparisons use plain tensor arithmetic on detached copies, so a returned object that
-only pretends to be a tensor, or to be equal to everything, is rejected.
+Types are checked strictly (a real ``torch.Tensor``, a real ``bool``, a Python or NumPy
+number), and values are compared with plain tensor arithmetic on detached copies, so an
+object that only pretends to be a tensor, or to be equal to everything, is rejected. Every
+check first verifies that nothing it relies on was replaced (:mod:`.integrity`).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy
 import torch
+
+from .integrity import guarded
+
+_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+_BOOL_TYPES = (bool, numpy.bool_)
 
 __all__ = [
     "CheckFailure",
@@ -41,9 +48,17 @@ def _fail(name: str, expected: str, found: str, hint: str | None = None) -> None
     raise CheckFailure("\n".join(lines))
 
 
+def _is_number(x: Any) -> bool:
+    """A Python int or float, or a NumPy integer or floating scalar (never a bool)."""
+    kind = type(x)
+    if kind in (int, float):
+        return True
+    return kind.__module__ == "numpy" and issubclass(kind, (numpy.integer, numpy.floating))
+
+
 def describe(x: Any) -> str:
     """A short description of a value: tensors by shape, dtype and device, others by type."""
-    if isinstance(x, torch.Tensor):
+    if type(x) in _TENSOR_TYPES:
         grad = ", requires_grad=True" if x.requires_grad else ""
         return f"tensor of shape {list(x.shape)}, dtype {x.dtype}, device {x.device}{grad}"
     text = repr(x)
@@ -52,20 +67,31 @@ def describe(x: Any) -> str:
     return f"{type(x).__name__} {text}"
 
 
+@guarded
 def assert_true(
     condition: bool, name: str, expected: str, found: str, hint: str | None = None
 ) -> None:
-    """Fail with an expected/found/hint message unless ``condition`` holds."""
-    if not condition:
+    """Fail with an expected/found/hint message unless ``condition`` is a true ``bool``.
+
+    Anything else (an object with its own ``__bool__``, a tensor) counts as not holding.
+    """
+    if type(condition) not in _BOOL_TYPES or not bool(condition):
         _fail(name, expected, found, hint)
 
 
+@guarded
 def assert_tensor(x: Any, name: str, hint: str | None = None) -> None:
-    """``x`` must be a real ``torch.Tensor``."""
-    if not isinstance(x, torch.Tensor):
-        _fail(name, "a torch.Tensor", describe(x), hint or "return a tensor, not a list or array")
+    """``x`` must be a real ``torch.Tensor`` (a subclass, which could change ``==``, is not)."""
+    if type(x) not in _TENSOR_TYPES:
+        found = (
+            f"an instance of the tensor subclass {type(x).__name__}"
+            if isinstance(x, torch.Tensor)
+            else describe(x)
+        )
+        _fail(name, "a torch.Tensor", found, hint or "return a tensor, not a list or array")
 
 
+@guarded
 def assert_shape(
     x: Any, expected: Sequence[int | None], name: str = "value", hint: str | None = None
 ) -> None:
@@ -82,6 +108,7 @@ def assert_shape(
         _fail(name, f"shape {pattern}", f"shape {shape}", hint)
 
 
+@guarded
 def assert_dtype(x: Any, dtype: torch.dtype, name: str = "value", hint: str | None = None):
     """``x`` must be a tensor of ``dtype``."""
     assert_tensor(x, name, hint)
@@ -89,6 +116,7 @@ def assert_dtype(x: Any, dtype: torch.dtype, name: str = "value", hint: str | No
         _fail(name, f"dtype {dtype}", f"dtype {x.dtype}", hint)
 
 
+@guarded
 def assert_device(x: Any, device: torch.device | str, name: str = "value", hint: str | None = None):
     """``x`` must live on ``device`` (compared by type, and by index when one is given)."""
     assert_tensor(x, name, hint)
@@ -98,6 +126,7 @@ def assert_device(x: Any, device: torch.device | str, name: str = "value", hint:
         _fail(name, f"device {want}", f"device {x.device}", hint or "create it with device=...")
 
 
+@guarded
 def assert_scalar(x: Any, name: str = "value", hint: str | None = None) -> None:
     """``x`` must be a 0-dimensional floating tensor (a loss)."""
     assert_tensor(x, name, hint)
@@ -112,14 +141,17 @@ def assert_scalar(x: Any, name: str = "value", hint: str | None = None) -> None:
         _fail(name, "a floating-point scalar", f"dtype {x.dtype}", hint)
 
 
+@guarded
 def assert_float(x: Any, name: str = "value", hint: str | None = None) -> None:
-    """``x`` must be a finite Python float (e.g. from ``loss.item()``)."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or isinstance(x, torch.Tensor):
+    """``x`` must be a finite Python float (e.g. from ``loss.item()``); ints and NumPy
+    scalars are accepted too, bools, tensors and other objects are not."""
+    if not _is_number(x):
         _fail(name, "a Python float", describe(x), hint or "use loss.item() to get a float")
     if not math.isfinite(float(x)):
         _fail(name, "a finite float", repr(x), hint)
 
 
+@guarded
 def assert_close(
     found: Any,
     expected: torch.Tensor,
@@ -156,6 +188,7 @@ def assert_close(
         )
 
 
+@guarded
 def assert_grad_flows(
     output: torch.Tensor,
     inputs: Sequence[torch.Tensor],
@@ -183,6 +216,7 @@ def assert_grad_flows(
     return list(grads)
 
 
+@guarded
 def call(
     fn: Callable[..., Any], *args: Any, name: str = "value", hint: str | None = None, **kwargs: Any
 ) -> Any:
@@ -195,6 +229,7 @@ def call(
         _fail(name, "no error", f"{type(err).__name__}: {err}", hint)
 
 
+@guarded
 def assert_raises(
     exc_type: type[BaseException],
     fn: Callable[..., Any],

@@ -15,11 +15,13 @@ import torch
 
 from .assertions import assert_close, assert_grad_flows, assert_scalar, assert_shape, call
 from .guards import forbid_reference
+from .integrity import guarded
 from .probes import assert_runs_on_meta, to_meta
 
 __all__ = ["assert_matches_reference"]
 
 
+@guarded
 def assert_matches_reference(
     student_fn: Callable[..., Any],
     reference_fn: Callable[..., torch.Tensor],

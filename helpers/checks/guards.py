@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .integrity import allow
+
 __all__ = ["forbid_reference", "references_for"]
 
 
@@ -52,6 +54,8 @@ class forbid_reference:  # noqa: N801 - used like a function: `with forbid_refer
     def __enter__(self) -> forbid_reference:
         restore: list[Callable[[], None]] = []
         self._restore.append(restore)
+        allowances = contextlib.ExitStack()
+        restore.append(allowances.close)  # runs last: the swaps are undone first
         for target in self.targets:
             qualname = f"{target.__module__}.{target.__qualname__}"
             free_vars = getattr(getattr(target, "__code__", None), "co_freevars", ())
@@ -60,10 +64,12 @@ class forbid_reference:  # noqa: N801 - used like a function: `with forbid_refer
                 for attr in ("__init__", "forward"):
                     if attr in vars(target):
                         original = vars(target)[attr]
+                        allowances.enter_context(allow(target, attr, blocked))
                         setattr(target, attr, blocked)
                         restore.append(lambda t=target, a=attr, o=original: setattr(t, a, o))
             else:
                 original_code = target.__code__
+                allowances.enter_context(allow(target, "__code__", blocked.__code__))
                 target.__code__ = blocked.__code__
                 restore.append(lambda t=target, c=original_code: setattr(t, "__code__", c))
         return self

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .assertions import CheckFailure, _fail, describe
+from .integrity import guarded, patched
 
 __all__ = [
     "BackwardCounter",
@@ -34,6 +35,7 @@ def parameter_shapes(module: nn.Module) -> list[list[int]]:
     return [list(p.shape) for p in module.parameters()]
 
 
+@guarded
 def align_parameters(student: nn.Module, reference: nn.Module, name: str = "module") -> None:
     """Copy ``reference``'s parameters into ``student`` by registration order and shape.
 
@@ -116,6 +118,7 @@ class Spy(nn.Module):
         return self.inner(*args, **kwargs)
 
 
+@guarded
 def layer_io(model: nn.Module, *args: Any) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], Any]:
     """Run ``model(*args)``; return each parameter-owning layer's (input, output), and the result.
 
@@ -163,11 +166,8 @@ def _meta_scalars() -> Iterator[None]:
     def meta_float(self: torch.Tensor) -> float:
         return 0.0 if self.device.type == "meta" else to_float(self)
 
-    torch.Tensor.item, torch.Tensor.__float__ = meta_item, meta_float  # type: ignore[method-assign]
-    try:
+    with patched(torch.Tensor, "item", meta_item), patched(torch.Tensor, "__float__", meta_float):
         yield
-    finally:
-        torch.Tensor.item, torch.Tensor.__float__ = item, to_float  # type: ignore[method-assign]
 
 
 def _tensors_in(value: Any, path: str = "the result") -> Iterator[tuple[str, torch.Tensor]]:
@@ -181,6 +181,7 @@ def _tensors_in(value: Any, path: str = "the result") -> Iterator[tuple[str, tor
             yield from _tensors_in(item, f"{path}[{i}]")
 
 
+@guarded
 def assert_runs_on_meta(
     fn: Callable[..., Any], *args: Any, name: str = "value", hint: str | None = None, **kwargs: Any
 ) -> Any:

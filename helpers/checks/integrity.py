@@ -1,0 +1,263 @@
+"""Seals that keep a notebook cell from talking a test cell out of its verdict.
+
+Student code runs in the same kernel as the tests, so it could replace what the tests rely
+on: ``checks._fail = lambda *a: None``, ``torch.allclose = lambda *a: True``, a reference's
+``__code__``. :func:`seal` runs when :mod:`helpers.checks` is imported (the locked setup
+cell does that before any student code):
+
+* every ``helpers`` module becomes a :class:`SealedModule`, so rebinding or deleting one of
+  its names raises ``AttributeError``;
+* it records what torch, numpy, math and Python's builtins hold, and the code of every
+  function and method in ``helpers``.
+
+Every check then calls :func:`verify` first: if any of it was replaced since (or, for a
+function defined in the notebook itself, even before), the check fails and says what was
+changed. This stops accidents and casual tampering inside the kernel; it is not a sandbox
+(see the README's threat model), which is why grading also scans submissions and isolates
+each kernel.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import importlib
+import math
+import pkgutil
+import sys
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy
+import torch
+import torch.nn.functional
+
+# Taken once, at import: the checks below never look these names up again.
+_getattr, _id, _isinstance, _type, _vars = getattr, id, isinstance, type, vars
+_sorted, _len, _list = sorted, len, list
+_FunctionType, _ModuleType = types.FunctionType, types.ModuleType
+
+__all__ = [
+    "SealedModule",
+    "TamperingDetected",
+    "allow",
+    "guard",
+    "guarded",
+    "seal",
+    "unseal",
+    "verify",
+]
+
+# Names the kernel itself rebinds while it runs (ipykernel replaces ``input`` before every
+# cell), or that hold nothing a test relies on.
+_VOLATILE_BUILTINS = {
+    "input", "exit", "quit", "help", "copyright", "credits", "license", "display", "get_ipython",
+}  # fmt: skip
+
+
+class TamperingDetected(AssertionError):
+    """Something a test relies on was replaced by notebook code."""
+
+
+class SealedModule(types.ModuleType):
+    """A module whose names cannot be rebound or deleted (``module.name = x`` raises)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"{self.__name__}.{name} cannot be changed from a notebook: the test cells rely on it"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(
+            f"{self.__name__}.{name} cannot be deleted from a notebook: the test cells rely on it"
+        )
+
+
+def _watched_namespaces() -> dict[str, Any]:
+    """The modules and classes whose contents a test's verdict depends on."""
+    import helpers
+
+    for info in pkgutil.walk_packages(helpers.__path__, "helpers."):
+        importlib.import_module(info.name)
+    spaces: dict[str, Any] = {
+        name: module
+        for name, module in _list(sys.modules.items())
+        if name == "helpers" or name.startswith("helpers.")
+    }
+    for module in (torch, torch.nn, torch.nn.functional, torch.autograd, torch.linalg,
+                   torch.special, numpy, math, builtins):  # fmt: skip
+        spaces[module.__name__] = module
+    for cls in (torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch._C.TensorBase):
+        spaces[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    for name, module in _list(spaces.items()):
+        if name.startswith("helpers"):
+            for value in _list(_vars(module).values()):
+                if _isinstance(value, _type) and value.__module__ == name:
+                    spaces[f"{name}.{value.__qualname__}"] = value
+    return spaces
+
+
+class _Seal:
+    """What :func:`seal` recorded, and the replacements the checks themselves make."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], tuple[Any, Any]] = {}  # (space, name) -> (owner, value)
+        self.owners: dict[str, Any] = {}  # space -> module or class, to spot additions
+        self.code: dict[int, tuple[str, Any, Any]] = {}  # id(function) -> (name, code, defaults)
+        self.functions: list[Any] = []
+        self.allowed: dict[tuple[int, str], Any] = {}  # replacements in force, by (owner, name)
+        self.sealed = False
+
+
+_SEAL = _Seal()
+
+
+def _record_function(name: str, function: Any) -> None:
+    if _isinstance(function, (staticmethod, classmethod)):
+        function = function.__func__
+    if _isinstance(function, _FunctionType) and _id(function) not in _SEAL.code:
+        _SEAL.code[_id(function)] = (name, function.__code__, function.__defaults__)
+        _SEAL.functions.append(function)
+
+
+def seal() -> None:
+    """Seal the helpers modules and record what the tests rely on (idempotent).
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    if _SEAL.sealed:
+        return
+    for space, owner in _watched_namespaces().items():
+        _SEAL.owners[space] = owner
+        is_module = _isinstance(owner, _ModuleType)
+        for name, value in _list(_vars(owner).items()):
+            if is_module and name.startswith("__") and name != "__import__":
+                continue  # module metadata (__doc__, __spec__, ...), not behaviour
+            if owner is builtins and (name in _VOLATILE_BUILTINS or name.startswith("_")):
+                if name != "__import__":
+                    continue
+            _SEAL.values[(space, name)] = (owner, value)
+            if space.startswith("helpers"):
+                _record_function(f"{space}.{name}", value)
+                _record_function(f"{space}.{name}", _getattr(value, "__wrapped__", None))
+        if is_module and space.startswith("helpers"):
+            owner.__class__ = SealedModule
+    _SEAL.sealed = True
+
+
+def unseal() -> None:
+    """Undo :func:`seal` (for the course's own test suite, which runs many notebooks in one
+    process and patches helpers in its unit tests)."""
+    for name, module in _list(sys.modules.items()):
+        if (name == "helpers" or name.startswith("helpers.")) and _type(module) is SealedModule:
+            object.__setattr__(module, "__class__", _ModuleType)
+    _SEAL.__init__()
+
+
+def _defined_in_notebook(value: Any) -> bool:
+    return _getattr(value, "__module__", None) == "__main__"
+
+
+def _foreign_to_class(value: Any) -> bool:
+    """A callable added to a torch or helpers class by code outside torch and helpers."""
+    module = _getattr(value, "__module__", None) or ""
+    return callable(value) and not module.startswith(("torch", "helpers"))
+
+
+def verify() -> list[str]:
+    """The names that were replaced since :func:`seal`, or hold notebook-defined functions.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    if not _SEAL.sealed:
+        return []
+    changed = []
+    for (space, name), (owner, value) in _SEAL.values.items():
+        now = _vars(owner).get(name, value)
+        allowed = _SEAL.allowed.get((_id(owner), name))
+        if (now is not value and now is not allowed) or (
+            _defined_in_notebook(now) and now is not allowed
+        ):
+            changed.append(f"{space}.{name}")
+    for space, owner in _SEAL.owners.items():  # additions: Tensor.__eq__ lives on TensorBase
+        foreign = _foreign_to_class if _isinstance(owner, _type) else _defined_in_notebook
+        for name, now in _list(_vars(owner).items()):
+            if (space, name) not in _SEAL.values and foreign(now):
+                if now is not _SEAL.allowed.get((_id(owner), name)):
+                    changed.append(f"{space}.{name}")
+    for function in _SEAL.functions:
+        name, code, defaults = _SEAL.code[_id(function)]
+        allowed = _SEAL.allowed.get((_id(function), "__code__"))
+        if function.__code__ is not code and function.__code__ is not allowed:
+            changed.append(f"{name}.__code__")
+        if function.__defaults__ is not defaults:
+            changed.append(f"{name}.__defaults__")
+    return _sorted(set(changed))
+
+
+@contextlib.contextmanager
+def allow(owner: Any, name: str, value: Any) -> Iterator[None]:
+    """Inside the block, ``owner.name`` may hold ``value`` (a replacement the checks make).
+
+    Used by :func:`~helpers.checks.guards.forbid_reference` (a blocked reference's code) and
+    by the meta-device shim (``Tensor.item``).
+    """
+    key = (_id(owner), name)
+    previous = _SEAL.allowed.get(key)
+    _SEAL.allowed[key] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            _SEAL.allowed.pop(key, None)
+        else:
+            _SEAL.allowed[key] = previous
+
+
+@contextlib.contextmanager
+def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
+    """Set ``owner.name = value`` inside the block, allowed by :func:`verify`, and restore it
+    exactly afterwards (an attribute that was inherited is deleted again, not copied down)."""
+    had_own = name in _vars(owner)
+    original = _vars(owner).get(name)
+    with allow(owner, name, value):
+        setattr(owner, name, value)
+        try:
+            yield
+        finally:
+            if had_own:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)
+
+
+def guard() -> None:
+    """Raise :class:`TamperingDetected`, with a message for the student, if :func:`verify`
+    finds anything replaced."""
+    changed = verify()
+    if changed:
+        shown = ", ".join(changed[:5]) + (
+            f" and {_len(changed) - 5} more" if _len(changed) > 5 else ""
+        )
+        raise TamperingDetected(
+            "check failed: code in this notebook replaced something the tests rely on: "
+            f"{shown}. A test cannot trust its result after that, so it fails. Remove the "
+            "code that assigns to torch, numpy, builtins or helpers, restart the kernel and "
+            "run the notebook again."
+        )
+
+
+def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a public check so that it runs :func:`guard` first."""
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        guard()
+        return function(*args, **kwargs)
+
+    checked.__name__ = function.__name__
+    checked.__qualname__ = function.__qualname__
+    checked.__doc__ = function.__doc__
+    checked.__module__ = function.__module__
+    checked.__wrapped__ = function  # type: ignore[attr-defined]
+    return checked

@@ -1,0 +1,133 @@
+"""Unit tests for helpers.checks.integrity: sealed modules and tamper detection."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers import checks, mlp_gan
+from helpers.checks import integrity
+from helpers.checks.integrity import TamperingDetected
+
+
+@pytest.fixture
+def sealed() -> Iterator[None]:
+    integrity.seal()
+    try:
+        yield
+    finally:
+        integrity.unseal()
+
+
+def test_nothing_is_sealed_until_asked() -> None:
+    assert integrity.verify() == []
+    assert type(checks) is not integrity.SealedModule
+
+
+def test_sealed_modules_refuse_rebinding_and_deleting(sealed: None) -> None:
+    with pytest.raises(AttributeError, match="cannot be changed from a notebook"):
+        checks.assert_close = lambda *a, **k: None  # type: ignore[assignment]
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        checks.assertions._fail = lambda *a, **k: None  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="cannot be deleted"):
+        del mlp_gan.generator_loss
+    assert integrity.verify() == []
+
+
+def test_unseal_restores_plain_modules(sealed: None) -> None:
+    integrity.unseal()
+    assert type(mlp_gan) is type(builtins)
+    assert integrity.verify() == []
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "replacement"),
+    [
+        (torch, "allclose", lambda *a, **k: True),
+        (F, "softplus", lambda x, *a, **k: x * 0),
+        (torch.Tensor, "__eq__", lambda self, other: True),
+        (builtins, "abs", lambda x: 0),
+    ],
+)
+def test_replacing_torch_or_builtins_fails_every_check(
+    sealed: None, monkeypatch: pytest.MonkeyPatch, owner: object, name: str, replacement: object
+) -> None:
+    monkeypatch.setattr(owner, name, replacement)
+    changed = integrity.verify()
+    assert any(item.endswith(f".{name}") for item in changed), changed
+    with pytest.raises(TamperingDetected, match=f"replaced something the tests rely on: .*{name}"):
+        checks.assert_close(torch.zeros(1), torch.zeros(1), "ex")
+    monkeypatch.undo()
+    assert integrity.verify() == []
+    checks.assert_close(torch.zeros(1), torch.zeros(1), "ex")
+
+
+def test_bypassing_the_seal_is_still_detected(sealed: None) -> None:
+    assertions = checks.assertions
+    original = vars(assertions)["_fail"]
+    object.__setattr__(assertions, "_fail", lambda *a, **k: None)
+    try:
+        with pytest.raises(TamperingDetected, match="helpers.checks.assertions._fail"):
+            checks.assert_true(False, "ex", "a", "b")
+    finally:
+        object.__setattr__(assertions, "_fail", original)
+
+
+def test_swapped_reference_code_and_defaults_are_detected(sealed: None) -> None:
+    code, defaults = mlp_gan.generator_loss.__code__, mlp_gan.sample_noise.__defaults__
+    mlp_gan.generator_loss.__code__ = (lambda fake_logits: fake_logits.sum()).__code__
+    try:
+        assert "helpers.mlp_gan.generator_loss.__code__" in integrity.verify()
+    finally:
+        mlp_gan.generator_loss.__code__ = code
+    mlp_gan.sample_noise.__defaults__ = ("meta", None)
+    try:
+        assert "helpers.mlp_gan.sample_noise.__defaults__" in integrity.verify()
+    finally:
+        mlp_gan.sample_noise.__defaults__ = defaults
+    assert integrity.verify() == []
+
+
+def test_a_notebook_function_planted_before_the_seal_is_detected() -> None:
+    def fake_allclose(*args: object, **kwargs: object) -> bool:
+        return True
+
+    fake_allclose.__module__ = "__main__"  # what a function defined in a notebook cell has
+    original = torch.allclose
+    torch.allclose = fake_allclose  # type: ignore[assignment]
+    try:
+        integrity.seal()
+        assert "torch.allclose" in integrity.verify()
+    finally:
+        torch.allclose = original
+        integrity.unseal()
+
+
+def test_the_checks_own_replacements_are_allowed(sealed: None) -> None:
+    with checks.forbid_reference(mlp_gan.generator_loss, mlp_gan.Generator):
+        assert integrity.verify() == []
+        checks.assert_true(True, "ex", "a", "b")
+    checks.assert_runs_on_meta(lambda x: x.sum().item(), checks.to_meta(torch.ones(2)), name="f")
+    assert integrity.verify() == []
+
+
+def test_kernel_managed_builtins_are_not_watched(
+    sealed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(builtins, "input", lambda *a: "")  # ipykernel does this before every cell
+    assert integrity.verify() == []
+
+
+def test_setup_notebook_seals(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    from helpers import runtime
+
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    try:
+        runtime.setup_notebook(seed=0)
+        assert type(checks) is integrity.SealedModule
+    finally:
+        integrity.unseal()
