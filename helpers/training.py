@@ -7,13 +7,20 @@ resolutions without copying it.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import marshal
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["History", "StepFn", "batch_stream", "train_gan"]
+from .runtime import data_dir
+
+__all__ = ["History", "StepFn", "batch_stream", "cached", "fingerprint", "train_gan"]
 
 StepFn = Callable[..., dict[str, object]]
 
@@ -133,3 +140,40 @@ def train_gan(
             if on_log is not None:
                 on_log(step, logged)
     return history
+
+
+def fingerprint(fn: Callable[..., Any]) -> str:
+    """A short hash of a function's compiled code: it changes when the function is rewritten.
+
+    Taught in: 03-wgan, section 5.
+    """
+    code = getattr(fn, "__code__", None)
+    payload = marshal.dumps(code) if code is not None else repr(fn).encode()
+    return hashlib.sha256(payload).hexdigest()[:12]
+
+
+def cached(
+    name: str, params: dict[str, Any], compute: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """``compute()``'s result, computed once per ``(name, params)`` and kept on disk.
+
+    The result (tensors, numbers, lists and dicts of them) is saved atomically under
+    ``<data_dir>/runs/`` and loaded with ``torch.load(weights_only=True)`` the next time, so
+    re-running a notebook does not retrain. Change any value in ``params`` (a budget, a
+    fingerprint of the student's step function) and it is computed again.
+
+    Taught in: 03-wgan, section 5.
+    """
+    key = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    path = data_dir() / "runs" / f"{name}-{key}.pt"
+    if path.exists():
+        try:
+            return torch.load(path, weights_only=True)
+        except Exception:  # noqa: BLE001 - a truncated or foreign file is recomputed
+            path.unlink(missing_ok=True)
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    torch.save(result, partial)
+    partial.replace(path)
+    return result

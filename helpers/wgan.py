@@ -14,11 +14,85 @@ with :func:`gradient_penalty`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-__all__ = ["gradient_penalty", "interpolate"]
+from .data import DeviceBatches
+from .mlp_gan import decode
+from .training import train_gan
+
+__all__ = [
+    "ConvCritic",
+    "ConvGenerator",
+    "WGANConfig",
+    "clip_weights_",
+    "critic_loss",
+    "critic_step",
+    "critic_weights",
+    "generator_loss",
+    "generator_step",
+    "gradient_norms",
+    "gradient_penalty",
+    "interpolate",
+    "make_critic_step",
+    "make_optimizers",
+    "train_run",
+]
+
+Critic = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _scores(value: object, name: str) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got {type(value).__name__}")
+    return value
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """The critic's loss, mean(C(fake)) - mean(C(real)), minimised (WGAN, Algorithm 1, line 5).
+
+    Minimising it maximises E[C(x)] - E[C(G(z))], the critic's estimate of the
+    Wasserstein-1 distance (Kantorovich-Rubinstein duality, Arjovsky et al., eq. 2). Each mean
+    is over its own batch.
+
+    Shapes:
+        real_scores: [N] or [N, 1]; fake_scores: [M] or [M, 1] -> a scalar.
+
+    Taught in: 03-wgan, exercise 1.
+    """
+    return _scores(fake_scores, "fake_scores").mean() - _scores(real_scores, "real_scores").mean()
+
+
+def generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """The generator's loss, -mean(C(G(z))) (WGAN, Algorithm 1, line 10).
+
+    Shapes:
+        fake_scores: [N] or [N, 1] -> a scalar.
+
+    Taught in: 03-wgan, exercise 2.
+    """
+    return -_scores(fake_scores, "fake_scores").mean()
+
+
+def clip_weights_(critic: nn.Module, c: float = 0.01) -> None:
+    """Clamp every parameter of ``critic`` (weights and biases) to [-c, c], in place.
+
+    WGAN, Algorithm 1, line 7: a crude way to keep the critic K-Lipschitz for some K.
+    Runs outside autograd (the parameters are leaves that require grad).
+
+    Taught in: 03-wgan, exercise 3.
+    """
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
+        raise ValueError(f"c must be a positive number, got {c!r}")
+    with torch.no_grad():
+        for parameter in critic.parameters():
+            parameter.clamp_(-c, c)
 
 
 def interpolate(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
@@ -43,17 +117,18 @@ def interpolate(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> 
     return alpha * real + (1 - alpha) * fake  # [N, ...]
 
 
-def gradient_penalty(
-    critic: Callable[[torch.Tensor], torch.Tensor],
+def gradient_norms(
+    critic: Critic,
     real: torch.Tensor,
     fake: torch.Tensor,
     alpha: torch.Tensor | None = None,
+    create_graph: bool = False,
 ) -> torch.Tensor:
-    """The WGAN-GP penalty E[(||grad_x_hat C(x_hat)||_2 - 1)^2] (Gulrajani et al., eq. 3).
+    """||grad_x_hat C(x_hat)||_2 per sample, at x_hat between real and fake samples.
 
     x_hat is built from detached copies of ``real`` and ``fake`` (neither is modified or given
-    a gradient), the norm is taken per sample over all non-batch dimensions, and the graph is
-    kept (``create_graph=True``) so the penalty backpropagates into the critic's parameters.
+    a gradient); the norm is taken over all non-batch dimensions. With ``create_graph`` the
+    norms stay differentiable with respect to the critic's parameters.
 
     Args:
         critic: any callable from a batch to scores [N] or [N, 1], e.g. an ``nn.Module`` or
@@ -63,9 +138,9 @@ def gradient_penalty(
             from U[0, 1] per sample, on ``real``'s device, when None.
 
     Shapes:
-        real, fake: [N, ...] -> a scalar.
+        real, fake: [N, ...] -> [N].
 
-    Taught in: 03-wgan, exercise 5.
+    Taught in: 03-wgan, section 4.
     """
     if real.shape != fake.shape:
         raise ValueError(
@@ -76,9 +151,347 @@ def gradient_penalty(
         broadcast = (n,) + (1,) * (real.dim() - 1)
         alpha = torch.rand(broadcast, device=real.device, dtype=real.dtype)  # [N, 1, ...]
     x_hat = interpolate(real.detach(), fake.detach(), alpha).requires_grad_(True)  # [N, ...]
-    scores = critic(x_hat)
-    if scores.shape not in (torch.Size([n]), torch.Size([n, 1])):
-        raise ValueError(f"the critic must return scores [N] or [N, 1], got {list(scores.shape)}")
-    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # [N, ...]
-    norms = grad.reshape(n, -1).norm(2, dim=1)  # ||grad_x_hat C(x_hat)||_2 per sample, [N]
+    with torch.enable_grad():
+        scores = critic(x_hat)
+        if scores.shape not in (torch.Size([n]), torch.Size([n, 1])):
+            raise ValueError(
+                f"the critic must return scores [N] or [N, 1], got {list(scores.shape)}"
+            )
+        (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=create_graph)
+    return grad.reshape(n, -1).norm(2, dim=1)  # ||grad_x_hat C(x_hat)||_2, [N]
+
+
+def gradient_penalty(
+    critic: Critic,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    alpha: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The WGAN-GP penalty E[(||grad_x_hat C(x_hat)||_2 - 1)^2] (Gulrajani et al., eq. 3).
+
+    x_hat = alpha * real + (1 - alpha) * fake with alpha ~ U[0, 1] per sample (or the given
+    ``alpha``), built from detached copies; the graph is kept (``create_graph=True``) so the
+    penalty backpropagates into the critic's parameters. See :func:`gradient_norms`.
+
+    Shapes:
+        real, fake: [N, ...] -> a scalar.
+
+    Taught in: 03-wgan, exercise 5.
+    """
+    norms = gradient_norms(critic, real, fake, alpha, create_graph=True)  # [N]
     return ((norms - 1) ** 2).mean()
+
+
+def critic_step(
+    critic: nn.Module,
+    G: nn.Module,
+    opt_C: torch.optim.Optimizer,
+    real: torch.Tensor,
+    z_dim: int,
+    mode: str = "gp",
+    c: float = 0.01,
+    gp_weight: float = 10.0,
+) -> dict[str, float | None]:
+    """One critic update: weight clipping (WGAN) or gradient penalty (WGAN-GP).
+
+    Fakes come from N(0, I) codes on ``real``'s device and carry no gradient into G. Mode
+    ``"clip"`` minimises :func:`critic_loss` and then clips the weights; mode ``"gp"``
+    minimises ``critic_loss + gp_weight * gradient_penalty``.
+
+    Returns:
+        ``{"critic_loss": the total minimised, "wasserstein": mean(C(real)) - mean(C(fake)),
+        "gp": the unweighted penalty, or None in clip mode}`` as Python floats.
+
+    Taught in: 03-wgan, exercise 6.
+    """
+    if mode not in ("clip", "gp"):
+        raise ValueError(f'mode must be "clip" or "gp", got {mode!r}')
+    z = torch.randn(real.shape[0], z_dim, device=real.device)  # [N, z_dim]
+    with torch.no_grad():
+        fake = G(z)  # [N, C, H, W], no graph into G
+    real_scores, fake_scores = critic(real), critic(fake)
+    loss = critic_loss(real_scores, fake_scores)
+    gp = gradient_penalty(critic, real, fake) if mode == "gp" else None
+    total = loss + gp_weight * gp if gp is not None else loss
+    opt_C.zero_grad(set_to_none=True)
+    total.backward()
+    opt_C.step()
+    if mode == "clip":
+        clip_weights_(critic, c)
+    return {
+        "critic_loss": total.item(),
+        "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
+        "gp": None if gp is None else gp.item(),
+    }
+
+
+def generator_step(
+    G: nn.Module,
+    critic: nn.Module,
+    opt_G: torch.optim.Optimizer,
+    opt_C: torch.optim.Optimizer,
+    real: torch.Tensor,
+    z_dim: int = 100,
+) -> dict[str, torch.Tensor]:
+    """One generator update against a frozen critic, for ``train_gan(generator_step=...)``.
+
+    Draws as many codes as ``real`` has samples, minimises :func:`generator_loss`, and keeps
+    the critic's parameters out of the backward pass (``requires_grad`` off, then restored).
+    ``opt_C`` is unused; it is part of :func:`helpers.training.train_gan`'s calling
+    convention. Returns the loss as a detached tensor (no host synchronisation per step).
+
+    Taught in: 03-wgan, section 5.
+    """
+    frozen = [p for p in critic.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
+    try:
+        z = torch.randn(real.shape[0], z_dim, device=real.device)  # [N, z_dim]
+        g_loss = generator_loss(critic(G(z)))
+        opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_G.step()
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
+    return {"g_loss": g_loss.detach()}
+
+
+def make_critic_step(
+    mode: str,
+    c: float = 0.01,
+    gp_weight: float = 10.0,
+    critic_step_fn: Callable[..., dict[str, float | None]] = critic_step,
+) -> Callable[..., dict[str, float | None]]:
+    """``critic_step_fn`` in :func:`helpers.training.train_gan`'s calling convention.
+
+    ``train_gan`` calls ``step_fn(G, D, opt_G, opt_D, real, **kwargs)``; the critic step
+    takes ``(critic, G, opt_C, real, z_dim, mode, c, gp_weight)``. The notebook passes the
+    student's ``critic_step`` as ``critic_step_fn``.
+
+    Taught in: 03-wgan, section 5.
+    """
+    if mode not in ("clip", "gp"):
+        raise ValueError(f'mode must be "clip" or "gp", got {mode!r}')
+
+    def step(
+        G: nn.Module,
+        critic: nn.Module,
+        opt_G: torch.optim.Optimizer,
+        opt_C: torch.optim.Optimizer,
+        real: torch.Tensor,
+        z_dim: int = 100,
+    ) -> dict[str, float | None]:
+        return critic_step_fn(critic, G, opt_C, real, z_dim, mode=mode, c=c, gp_weight=gp_weight)
+
+    return step
+
+
+def critic_weights(critic: nn.Module) -> torch.Tensor:
+    """Every weight of the critic's layers (no biases) in one flat CPU tensor, for histograms.
+
+    Taught in: 03-wgan, section 4.
+    """
+    weights = [p.detach().reshape(-1) for name, p in critic.named_parameters() if "weight" in name]
+    return torch.cat(weights).cpu()
+
+
+class ConvGenerator(nn.Module):
+    """DCGAN-style generator for 32 x 32 images (Radford et al., 2016, section 3).
+
+    z is projected to a 4 x 4 map, then three transposed convolutions with stride 2
+    double the size (4 -> 8 -> 16 -> 32); batch norm and ReLU after every layer but the
+    last, which ends in Tanh. No pooling, no fully connected hidden layers.
+
+    Args:
+        z_dim: length of the latent code.
+        img_channels: channels of the images (1 for MNIST).
+        base_channels: channels at 16 x 16; 2x at 8 x 8 and 4x at 4 x 4.
+
+    Shapes:
+        z: [N, z_dim] -> images [N, img_channels, 32, 32] in (-1, 1).
+
+    Taught in: 03-wgan, section 1.
+    """
+
+    def __init__(self, z_dim: int = 100, img_channels: int = 1, base_channels: int = 64):
+        super().__init__()
+        self.z_dim = z_dim
+        width = 4 * base_channels
+        self.project = nn.Sequential(
+            nn.Linear(z_dim, width * 4 * 4, bias=False), nn.BatchNorm1d(width * 4 * 4), nn.ReLU()
+        )
+        self.width = width
+
+        def up(c_in: int, c_out: int) -> list[nn.Module]:
+            return [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=False),
+                    nn.BatchNorm2d(c_out), nn.ReLU()]  # fmt: skip
+
+        self.body = nn.Sequential(
+            *up(width, 2 * base_channels),  # [N, 2b, 8, 8]
+            *up(2 * base_channels, base_channels),  # [N, b, 16, 16]
+            nn.ConvTranspose2d(base_channels, img_channels, 4, stride=2, padding=1),
+            nn.Tanh(),  # [N, img_channels, 32, 32]
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.dim() != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"expected z of shape [N, {self.z_dim}], got {list(z.shape)}")
+        x = self.project(z).reshape(-1, self.width, 4, 4)  # [N, 4b, 4, 4]
+        return self.body(x)  # [N, img_channels, 32, 32]
+
+
+class ConvCritic(nn.Module):
+    """DCGAN-style critic for 32 x 32 images, without batch norm, returning a raw score.
+
+    Three strided convolutions halve the size (32 -> 16 -> 8 -> 4) with LeakyReLU(0.2),
+    then a linear layer gives one unbounded score per image (no sigmoid). There is no batch
+    norm: it makes each score depend on the other images of the batch, while the critic of
+    WGAN-GP must be a function of one image, whose gradient the penalty constrains per sample
+    (Gulrajani et al., section 4). ``spectral_norm=True`` wraps every layer in spectral
+    normalisation (Miyato et al., 2018), a third way to a Lipschitz critic.
+
+    Shapes:
+        x: [N, img_channels, 32, 32] -> scores [N, 1].
+
+    Taught in: 03-wgan, section 1.
+    """
+
+    def __init__(self, img_channels: int = 1, base_channels: int = 64, spectral_norm: bool = False):
+        super().__init__()
+        self.img_channels = img_channels
+        wrap = _spectral_norm if spectral_norm else (lambda layer: layer)
+        b = base_channels
+        self.body = nn.Sequential(
+            wrap(nn.Conv2d(img_channels, b, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),
+            wrap(nn.Conv2d(b, 2 * b, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),
+            wrap(nn.Conv2d(2 * b, 4 * b, 4, stride=2, padding=1)), nn.LeakyReLU(0.2),
+        )  # fmt: skip  # [N, 4b, 4, 4]
+        self.head = wrap(nn.Linear(4 * b * 4 * 4, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or tuple(x.shape[1:]) != (self.img_channels, 32, 32):
+            raise ValueError(
+                f"expected images [N, {self.img_channels}, 32, 32], got {list(x.shape)}"
+            )
+        features = self.body(x).flatten(1)  # [N, 4b * 16]
+        return self.head(features)  # [N, 1]
+
+
+def make_optimizers(
+    G: nn.Module, critic: nn.Module, mode: str, config: WGANConfig
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """The papers' optimisers: RMSprop for weight clipping, Adam(betas=(0, 0.9)) for GP.
+
+    Arjovsky et al. found momentum-based optimisers unstable with clipping (section 4);
+    Gulrajani et al. train with Adam, beta1 = 0 (Algorithm 1).
+
+    Returns:
+        ``(opt_G, opt_C)``.
+
+    Taught in: 03-wgan, section 5.
+    """
+    if mode == "clip":
+        return (torch.optim.RMSprop(G.parameters(), lr=config.clip_lr),
+                torch.optim.RMSprop(critic.parameters(), lr=config.clip_lr))  # fmt: skip
+    if mode in ("gp", "spectral"):
+        adam = {"lr": config.gp_lr, "betas": config.gp_betas}
+        return torch.optim.Adam(G.parameters(), **adam), torch.optim.Adam(
+            critic.parameters(), **adam
+        )
+    raise ValueError(f'mode must be "clip", "gp" or "spectral", got {mode!r}')
+
+
+def train_run(
+    mode: str,
+    images: torch.Tensor,
+    config: WGANConfig,
+    num_steps: int,
+    log_every: int,
+    device: torch.device | str = "cpu",
+    c: float | None = None,
+    critic_step_fn: Callable[..., dict[str, float | None]] = critic_step,
+    seed: int = 0,
+    on_log: Callable[[int, dict[str, float]], None] | None = None,
+) -> dict[str, Any]:
+    """Train a :class:`ConvGenerator` against a :class:`ConvCritic` and report what happened.
+
+    ``mode`` is ``"clip"`` (RMSprop, weights clipped to ``c``, default ``config.c``),
+    ``"gp"`` (Adam, gradient penalty) or ``"spectral"`` (Adam, spectral normalisation, no
+    penalty). Training is :func:`helpers.training.train_gan` with ``n_critic`` critic steps
+    by ``critic_step_fn`` (the student's, in the notebook) per :func:`generator_step`.
+
+    Returns:
+        a dict of plain values that :func:`helpers.training.cached` can store: ``steps``,
+        ``logs`` (lists per logged value), ``snapshots`` [num_logs, 8, 1, 32, 32] and
+        ``samples`` [64, 1, 32, 32] from fixed codes, ``weights`` (the critic's weights),
+        ``grad_norms`` [256] (critic gradient norms at interpolates after training),
+        ``seconds_per_step`` and the generator's ``state_dict``.
+
+    Taught in: 03-wgan, section 5.
+    """
+    if mode not in ("clip", "gp", "spectral"):
+        raise ValueError(f'mode must be "clip", "gp" or "spectral", got {mode!r}')
+    torch.manual_seed(seed)
+    G = ConvGenerator(config.z_dim, images.shape[1], config.base_channels).to(device)
+    critic = ConvCritic(images.shape[1], config.base_channels, spectral_norm=mode == "spectral")
+    critic = critic.to(device)
+    opt_G, opt_C = make_optimizers(G, critic, mode, config)
+    # spectral normalisation needs neither clipping nor a penalty: clip mode with c = inf
+    step_fn = make_critic_step(
+        "gp" if mode == "gp" else "clip",
+        c=float("inf") if mode == "spectral" else (config.c if c is None else c),
+        gp_weight=config.gp_weight,
+        critic_step_fn=critic_step_fn,
+    )
+    batches = DeviceBatches(images, config.batch_size, device=device, seed=seed)
+    fixed_z = torch.randn(64, config.z_dim, generator=torch.Generator().manual_seed(seed))
+    snapshots: list[torch.Tensor] = []
+
+    def log(step: int, logs: dict[str, float]) -> None:
+        snapshots.append(decode(G, fixed_z[:8].to(device)).cpu())
+        if on_log is not None:
+            on_log(step, logs)
+
+    start = time.perf_counter()
+    history = train_gan(G, critic, opt_G, opt_C, batches, num_steps, step_fn, log_every=log_every,
+                        on_log=log, n_critic=config.n_critic, generator_step=generator_step,
+                        z_dim=config.z_dim)  # fmt: skip
+    seconds = (time.perf_counter() - start) / num_steps
+    real = next(iter(batches))[:256]
+    with torch.no_grad():
+        fake = G(torch.randn(real.shape[0], config.z_dim, device=device))
+    return {
+        "mode": mode,
+        "c": None if mode != "clip" else (config.c if c is None else c),
+        "steps": history.steps,
+        "logs": history.logs,
+        "snapshots": torch.stack(snapshots),
+        "samples": decode(G, fixed_z.to(device)).cpu(),
+        "weights": critic_weights(critic),
+        "grad_norms": gradient_norms(critic, real, fake).cpu(),
+        "seconds_per_step": seconds,
+        "generator": {k: v.cpu() for k, v in G.state_dict().items()},
+    }
+
+
+@dataclass
+class WGANConfig:
+    """Lesson 3's hyper-parameters: the papers' settings, GPU-sized runs, smoke budgets beside."""
+
+    z_dim: int = 100  # length of the latent code
+    base_channels: int = 64  # width of the DCGAN generator and critic
+    batch_size: int = 64
+    n_critic: int = 5  # critic updates per generator update (both papers)
+    clip_lr: float = 5e-5  # RMSprop, weight clipping (Arjovsky et al.)
+    c: float = 0.01  # clipping value
+    gp_lr: float = 1e-4  # Adam, gradient penalty (Gulrajani et al.)
+    gp_betas: tuple[float, float] = (0.0, 0.9)
+    gp_weight: float = 10.0  # lambda
+    num_steps: int = 4000  # generator steps per run (20,000 critic steps)
+    smoke_steps: int = 3
+    log_every: int = 200
+    smoke_log_every: int = 1
+    sweep_steps: int = 300  # generator steps per run of the clipping-value sweep
+    smoke_sweep_steps: int = 2
+    sweep_values: tuple[float, ...] = (0.001, 0.01, 0.1)  # clipping values compared

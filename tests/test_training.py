@@ -276,3 +276,48 @@ def test_n_critic_without_generator_step_is_an_error() -> None:
     G, D, opt_G, opt_D = _setup()
     with pytest.raises(ValueError, match="generator_step"):
         train_gan(G, D, opt_G, opt_D, Batches(3), num_steps=2, step_fn=FakeStep(), n_critic=5)
+
+
+# --- cached / fingerprint ---------------------------------------------------------------------
+
+
+def test_cached_computes_once_per_parameters(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    from helpers.training import cached
+
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    calls: list[int] = []
+
+    def compute() -> dict[str, object]:
+        calls.append(1)
+        return {"weights": torch.arange(3.0), "steps": [1, 2], "logs": {"loss": [0.5]}}
+
+    first = cached("demo", {"steps": 2}, compute)
+    second = cached("demo", {"steps": 2}, compute)
+    assert len(calls) == 1 and torch.equal(second["weights"], first["weights"])
+    assert second["logs"] == {"loss": [0.5]}
+    cached("demo", {"steps": 3}, compute)
+    assert len(calls) == 2
+    files = list((tmp_path / "runs").iterdir())
+    assert len(files) == 2 and all(f.name.startswith("demo-") and f.suffix == ".pt" for f in files)
+
+
+def test_cached_recomputes_a_corrupt_file(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    from helpers.training import cached
+
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    cached("demo", {}, lambda: {"x": 1})
+    (path,) = (tmp_path / "runs").iterdir()
+    path.write_bytes(b"not a checkpoint")
+    assert cached("demo", {}, lambda: {"x": 2}) == {"x": 2}
+
+
+def test_fingerprint_changes_with_the_code() -> None:
+    from helpers.training import fingerprint
+
+    def a(x):  # noqa: ANN001, ANN202
+        return x + 1
+
+    def b(x):  # noqa: ANN001, ANN202
+        return x + 2
+
+    assert fingerprint(a) == fingerprint(a) and fingerprint(a) != fingerprint(b)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
 
-from helpers import wgan
+from helpers import training, wgan
 
 
 class LinearCritic(nn.Module):
@@ -111,3 +113,233 @@ def test_penalty_rejects_bad_shapes() -> None:
         wgan.gradient_penalty(nn.Linear(3, 1), torch.zeros(2, 3), torch.zeros(3, 3))
     with pytest.raises(ValueError, match=r"scores \[N\] or \[N, 1\]"):
         wgan.gradient_penalty(nn.Linear(3, 2), torch.zeros(2, 3), torch.zeros(2, 3))
+
+
+# --- losses and clipping ----------------------------------------------------------------------
+
+
+def test_critic_and_generator_losses_golden_values() -> None:
+    real, fake = torch.tensor([[1.0], [3.0]]), torch.tensor([[0.5], [-0.5], [2.0]])
+    assert wgan.critic_loss(real, fake).item() == pytest.approx(2.0 / 3 - 2.0)
+    assert wgan.generator_loss(fake).item() == pytest.approx(-2.0 / 3)
+    assert wgan.critic_loss(real.flatten(), fake.flatten()) == wgan.critic_loss(real, fake)
+
+
+@pytest.mark.parametrize("bad", [[1.0], torch.zeros(2, dtype=torch.long)])
+def test_losses_reject_non_float_tensors(bad: object) -> None:
+    with pytest.raises(ValueError, match="floating-point tensor"):
+        wgan.generator_loss(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="floating-point tensor"):
+        wgan.critic_loss(bad, torch.zeros(2))  # type: ignore[arg-type]
+
+
+def test_clip_weights_clamps_every_parameter_in_place() -> None:
+    layer = nn.Linear(4, 3)
+    with torch.no_grad():
+        layer.weight.copy_(torch.linspace(-1, 1, 12).reshape(3, 4))
+        layer.bias.copy_(torch.tensor([0.5, -0.005, -0.2]))
+    weight, bias = layer.weight, layer.bias
+    inside = layer.weight.detach().abs() <= 0.1
+    before = layer.weight.detach().clone()
+    wgan.clip_weights_(layer, c=0.1)
+    assert layer.weight is weight and layer.bias is bias  # the same tensors, changed in place
+    assert layer.weight.abs().max().item() == pytest.approx(0.1)
+    assert torch.equal(layer.weight[inside], before[inside])  # in-range values are untouched
+    assert layer.bias.tolist() == pytest.approx([0.1, -0.005, -0.1])
+    assert layer.weight.grad_fn is None and layer.weight.requires_grad
+
+
+@pytest.mark.parametrize("c", [0, -0.01, "0.01", True])
+def test_clip_weights_rejects_bad_values(c: object) -> None:
+    with pytest.raises(ValueError, match="c must be a positive number"):
+        wgan.clip_weights_(nn.Linear(2, 2), c)  # type: ignore[arg-type]
+
+
+# --- gradient norms ---------------------------------------------------------------------------
+
+
+def test_gradient_norms_per_sample_of_a_linear_critic() -> None:
+    critic = LinearCritic(torch.tensor([3.0, 4.0]))
+    norms = wgan.gradient_norms(critic, torch.randn(6, 2), torch.randn(6, 2))
+    assert torch.allclose(norms, torch.full((6,), 5.0)) and not norms.requires_grad
+
+
+def test_gradient_norms_work_under_no_grad() -> None:
+    critic = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    with torch.no_grad():
+        norms = wgan.gradient_norms(critic, torch.randn(5, 3), torch.randn(5, 3))
+    assert list(norms.shape) == [5] and (norms > 0).all()
+
+
+# --- networks ---------------------------------------------------------------------------------
+
+
+def test_conv_generator_shapes_range_and_batch_norm() -> None:
+    G = wgan.ConvGenerator(z_dim=8, base_channels=4)
+    images = G(torch.randn(5, 8))
+    assert list(images.shape) == [5, 1, 32, 32] and images.abs().max() < 1
+    assert any(isinstance(m, nn.BatchNorm2d) for m in G.modules())
+    with pytest.raises(ValueError, match=r"\[N, 8\]"):
+        G(torch.randn(5, 7))
+
+
+def test_conv_critic_shapes_no_batch_norm_and_errors() -> None:
+    C = wgan.ConvCritic(base_channels=4)
+    scores = C(torch.randn(3, 1, 32, 32))
+    assert list(scores.shape) == [3, 1]
+    assert not any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in C.modules())
+    # one image's score does not depend on the others in the batch
+    x = torch.randn(4, 1, 32, 32)
+    assert torch.allclose(C(x)[:1], C(x[:1]), atol=1e-6)
+    with pytest.raises(ValueError, match=r"\[N, 1, 32, 32\]"):
+        C(torch.randn(3, 1, 28, 28))
+
+
+def test_spectral_norm_parametrises_every_layer() -> None:
+    C = wgan.ConvCritic(base_channels=4, spectral_norm=True)
+    layers = [m for m in C.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(layers) == 4
+    assert all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in layers)
+    C(torch.randn(2, 1, 32, 32))  # one power iteration in train mode
+    for m in layers:
+        sigma = torch.linalg.matrix_norm(m.weight.reshape(m.weight.shape[0], -1), ord=2)
+        assert sigma.item() < 1.5  # close to 1 after normalisation
+
+
+def test_networks_run_on_the_meta_device() -> None:
+    G, C = (
+        wgan.ConvGenerator(base_channels=4).to("meta"),
+        wgan.ConvCritic(base_channels=4).to("meta"),
+    )
+    scores = C(G(torch.randn(2, 100, device="meta")))
+    assert scores.device.type == "meta" and list(scores.shape) == [2, 1]
+
+
+# --- critic and generator steps ---------------------------------------------------------------
+
+
+def _pair(base: int = 4) -> tuple[nn.Module, nn.Module]:
+    torch.manual_seed(0)
+    return wgan.ConvGenerator(z_dim=8, base_channels=base), wgan.ConvCritic(base_channels=base)
+
+
+def test_critic_step_clip_mode() -> None:
+    G, C = _pair()
+    opt_C = torch.optim.RMSprop(C.parameters(), lr=0.1)
+    G_before = [p.detach().clone() for p in G.parameters()]
+    C_before = [p.detach().clone() for p in C.parameters()]
+    logs = wgan.critic_step(C, G, opt_C, torch.rand(6, 1, 32, 32), z_dim=8, mode="clip", c=0.02)
+    assert logs["gp"] is None and type(logs["critic_loss"]) is float
+    assert logs["critic_loss"] == pytest.approx(-logs["wasserstein"])
+    assert all(p.abs().max() <= 0.02 + 1e-7 for p in C.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(C_before, C.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(G_before, G.parameters()))
+    assert all(p.grad is None for p in G.parameters())
+
+
+def test_critic_step_gp_mode_returns_the_total_it_minimised() -> None:
+    G, C = _pair()
+    real = torch.rand(6, 1, 32, 32) * 2 - 1
+    opt_C = torch.optim.SGD(C.parameters(), lr=0.0)  # no update: the scores can be recomputed
+    torch.manual_seed(5)
+    logs = wgan.critic_step(C, G, opt_C, real, z_dim=8, mode="gp", gp_weight=7.0)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        fake = G(torch.randn(6, 8))
+    gp = wgan.gradient_penalty(C, real, fake).item()
+    wasserstein = (C(real).mean() - C(fake).mean()).item()
+    assert logs["gp"] == pytest.approx(gp, rel=1e-5)
+    assert logs["wasserstein"] == pytest.approx(wasserstein, rel=1e-5)
+    assert logs["critic_loss"] == pytest.approx(-wasserstein + 7.0 * gp, rel=1e-5)
+    assert all(p.grad is None for p in G.parameters())
+
+
+def test_critic_step_rejects_unknown_modes() -> None:
+    G, C = _pair()
+    with pytest.raises(ValueError, match="mode"):
+        wgan.critic_step(
+            C, G, torch.optim.SGD(C.parameters()), torch.rand(2, 1, 32, 32), 8, mode="hinge"
+        )
+    with pytest.raises(ValueError, match="mode"):
+        wgan.make_critic_step("hinge")
+
+
+def test_critic_step_keeps_modes() -> None:
+    G, C = _pair()
+    G.eval()
+    wgan.critic_step(C, G, torch.optim.SGD(C.parameters(), lr=0.1), torch.rand(4, 1, 32, 32), 8)
+    assert not G.training and C.training
+
+
+def test_generator_step_updates_only_G_and_restores_the_critic() -> None:
+    G, C = _pair()
+    opt_G = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_C = torch.optim.SGD(C.parameters(), lr=0.1)
+    C_before = [p.detach().clone() for p in C.parameters()]
+    G_before = [p.detach().clone() for p in G.parameters()]
+    logs = wgan.generator_step(G, C, opt_G, opt_C, torch.rand(5, 1, 32, 32), z_dim=8)
+    assert set(logs) == {"g_loss"} and not logs["g_loss"].requires_grad
+    assert all(torch.equal(a, b) for a, b in zip(C_before, C.parameters()))
+    assert all(p.requires_grad and p.grad is None for p in C.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(G_before, G.parameters()))
+
+
+def test_make_optimizers_follow_the_papers() -> None:
+    G, C = _pair()
+    config = wgan.WGANConfig()
+    opt_G, opt_C = wgan.make_optimizers(G, C, "clip", config)
+    assert isinstance(opt_C, torch.optim.RMSprop) and opt_C.defaults["lr"] == 5e-5
+    opt_G, opt_C = wgan.make_optimizers(G, C, "gp", config)
+    assert isinstance(opt_G, torch.optim.Adam) and opt_G.defaults["betas"] == (0.0, 0.9)
+    with pytest.raises(ValueError, match="mode"):
+        wgan.make_optimizers(G, C, "sgd", config)
+
+
+def test_critic_weights_are_all_weights_without_biases() -> None:
+    C = wgan.ConvCritic(base_channels=4)
+    weights = wgan.critic_weights(C)
+    expected = sum(p.numel() for n, p in C.named_parameters() if n.endswith("weight"))
+    assert weights.dim() == 1 and weights.numel() == expected
+
+
+def test_wgan_gp_trains_end_to_end_with_train_gan() -> None:
+    G, C = _pair()
+    config = wgan.WGANConfig(base_channels=4)
+    opt_G, opt_C = wgan.make_optimizers(G, C, "gp", config)
+    batches = [torch.rand(8, 1, 32, 32) * 2 - 1 for _ in range(7)]
+    history = training.train_gan(
+        G, C, opt_G, opt_C, batches, num_steps=4, step_fn=wgan.make_critic_step("gp"),
+        log_every=2, n_critic=5, generator_step=wgan.generator_step, z_dim=8,
+    )  # fmt: skip
+    assert history.steps == [2, 4]
+    assert set(history.logs) == {"critic_loss", "wasserstein", "gp", "g_loss"}
+    assert all(math.isfinite(v) for values in history.logs.values() for v in values)
+
+
+@pytest.mark.parametrize("mode", ["clip", "gp", "spectral"])
+def test_train_run_reports_everything_the_lesson_plots(mode: str) -> None:
+    images = torch.randint(0, 256, (40, 1, 32, 32), dtype=torch.uint8)
+    config = wgan.WGANConfig(z_dim=8, base_channels=4, batch_size=8, n_critic=2)
+    run = wgan.train_run(mode, images, config, num_steps=3, log_every=2, c=0.05)
+    assert run["steps"] == [2, 3] and run["mode"] == mode
+    assert list(run["snapshots"].shape) == [2, 8, 1, 32, 32]
+    assert list(run["samples"].shape) == [64, 1, 32, 32]
+    assert list(run["grad_norms"].shape) == [8] and run["seconds_per_step"] > 0
+    assert ("gp" in run["logs"]) == (mode == "gp")
+    if mode == "clip":
+        assert run["c"] == 0.05 and run["weights"].abs().max() <= 0.05 + 1e-7
+    again = wgan.train_run(mode, images, config, num_steps=3, log_every=2, c=0.05)
+    assert torch.equal(again["samples"], run["samples"])  # seeded
+
+
+def test_train_run_uses_the_given_critic_step() -> None:
+    calls: list[str] = []
+
+    def spy(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):  # noqa: ANN001, ANN202
+        calls.append(mode)
+        return wgan.critic_step(critic, G, opt_C, real, z_dim, mode=mode, c=c, gp_weight=gp_weight)
+
+    images = torch.randint(0, 256, (16, 1, 32, 32), dtype=torch.uint8)
+    config = wgan.WGANConfig(z_dim=8, base_channels=4, batch_size=8, n_critic=2)
+    wgan.train_run("gp", images, config, num_steps=2, log_every=2, critic_step_fn=spy)
+    assert calls == ["gp"] * 4
