@@ -5,4 +5,4 @@ One module per lesson topic (``mlp_gan`` for Lesson 1) beside shared infrastruct
 ``plotting``, ``widgets`` and ``checks`` (assertions for test cells).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

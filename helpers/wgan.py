@@ -495,3 +495,11 @@ class WGANConfig:
     sweep_steps: int = 300  # generator steps per run of the clipping-value sweep
     smoke_sweep_steps: int = 2
     sweep_values: tuple[float, ...] = (0.001, 0.01, 0.1)  # clipping values compared
+
+    @classmethod
+    def for_device(cls, device: torch.device | str) -> WGANConfig:
+        """The full configuration on a GPU; on a CPU (or Apple's MPS) a scaled-down one with
+        narrower networks and fewer steps, so that every run takes minutes, not hours."""
+        if torch.device(device).type == "cuda":
+            return cls()
+        return cls(base_channels=32, num_steps=600, log_every=50, sweep_steps=100)

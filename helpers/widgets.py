@@ -17,7 +17,7 @@ import torch
 from .plotting import show_images
 from .runtime import is_grading
 
-__all__ = ["Slider", "latent_explorer", "slider_view", "widgets_available"]
+__all__ = ["Choice", "Slider", "latent_explorer", "slider_view", "widgets_available"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,27 @@ class Slider:
         )
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A slider over a few fixed values (e.g. the clipping values of runs trained earlier)."""
+
+    options: tuple[Any, ...]
+    value: Any
+    label: str = ""
+
+    def build(self, name: str) -> Any:
+        import ipywidgets
+
+        if self.value not in self.options:
+            raise ValueError(f"{self.value!r} is not one of the options {self.options!r}")
+        return ipywidgets.SelectionSlider(
+            options=list(self.options),
+            value=self.value,
+            description=self.label or name,
+            continuous_update=False,
+        )
+
+
 def widgets_available() -> bool:
     """True outside grading when ipywidgets can be imported.
 
@@ -66,7 +87,7 @@ def widgets_available() -> bool:
 def slider_view(
     draw: Callable[..., None],
     static: Sequence[Mapping[str, Any]],
-    **sliders: Slider,
+    **sliders: Slider | Choice,
 ) -> object | None:
     """``draw(**values)`` under one slider per keyword, redrawn in place when one moves.
 

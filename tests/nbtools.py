@@ -15,8 +15,12 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
+from time import monotonic
 
 import nbformat
+from nbclient import NotebookClient
+from nbclient.util import ensure_async
 
 from helpers.checks import integrity
 
@@ -183,6 +187,34 @@ class ExerciseRunner:
         if stderr.getvalue():
             return Outcome(False, f"stderr: {stderr.getvalue()[:300]}")
         return Outcome(True, "")
+
+
+class WidgetSafeClient(NotebookClient):
+    """An nbclient that does not stall on cells that display ipywidgets.
+
+    nbclient waits for a cell's ``execute_reply`` with one long ``get_msg(timeout=cell
+    timeout)`` on the shell channel; when the cell builds widgets, that wait can miss the
+    reply and sit until the timeout (jupyter/nbclient#312; measured here: 30 s of a 30 s
+    timeout for a cell that only builds an ``ipywidgets.interactive``). Polling in half-second
+    slices sees the reply at once.
+    """
+
+    async def async_start_new_kernel_client(self):  # type: ignore[override]
+        kc = await super().async_start_new_kernel_client()
+        original = kc.shell_channel.get_msg
+
+        async def get_msg(timeout: float | None = None) -> dict:
+            deadline = None if timeout is None else monotonic() + timeout
+            while True:
+                part = 0.5 if deadline is None else max(0.0, min(0.5, deadline - monotonic()))
+                try:
+                    return await ensure_async(original(timeout=part))
+                except Empty:
+                    if deadline is not None and monotonic() >= deadline:
+                        raise
+
+        kc.shell_channel.get_msg = get_msg
+        return kc
 
 
 def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:

@@ -343,3 +343,16 @@ def test_train_run_uses_the_given_critic_step() -> None:
     config = wgan.WGANConfig(z_dim=8, base_channels=4, batch_size=8, n_critic=2)
     wgan.train_run("gp", images, config, num_steps=2, log_every=2, critic_step_fn=spy)
     assert calls == ["gp"] * 4
+
+
+def test_config_is_scaled_down_off_the_gpu() -> None:
+    full, cpu = wgan.WGANConfig.for_device("cuda"), wgan.WGANConfig.for_device("cpu")
+    assert full == wgan.WGANConfig()
+    assert cpu.base_channels < full.base_channels and cpu.num_steps < full.num_steps
+    assert (cpu.clip_lr, cpu.c, cpu.gp_lr, cpu.gp_weight, cpu.n_critic) == (
+        5e-5,
+        0.01,
+        1e-4,
+        10.0,
+        5,
+    )

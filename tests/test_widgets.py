@@ -94,3 +94,17 @@ def test_latent_explorer_decodes_interpolated_seeded_codes(monkeypatch: pytest.M
     assert len(seen) == 3
     assert torch.equal(seen[0], z_a) and torch.equal(seen[2], z_b)
     assert torch.allclose(seen[1], (z_a + z_b) / 2)
+
+
+def test_choice_builds_a_selection_slider_over_its_options() -> None:
+    pytest.importorskip("ipywidgets")
+    from helpers.widgets import Choice
+
+    seen: list[float] = []
+    view = slider_view(lambda c: seen.append(c), static=[], c=Choice((0.001, 0.01, 0.1), 0.01, "c"))
+    (control,) = [w for w in view.children if type(w).__name__ == "SelectionSlider"]
+    assert list(control.options) == [0.001, 0.01, 0.1] and control.value == 0.01
+    control.value = 0.1
+    assert seen[-1] == 0.1
+    with pytest.raises(ValueError, match="not one of the options"):
+        Choice((1, 2), 3).build("x")

@@ -4,7 +4,7 @@ exercise on its own by lending it the references of the exercises it builds on."
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from .integrity import allow
@@ -79,22 +79,29 @@ class forbid_reference:  # noqa: N801 - used like a function: `with forbid_refer
             undo()
 
 
-@contextlib.contextmanager
-def references_for(namespace: dict[str, Any], module: Any, *names: str) -> Iterator[None]:
-    """Inside the block, ``namespace[name]`` is ``module``'s reference for each name.
+class references_for:  # noqa: N801 - used like a function: `with references_for(...):`
+    """Inside a ``with`` block, ``namespace[name]`` is ``module``'s reference for each name.
 
     Grades one exercise on its own: a test of ``train_step`` runs with the reference losses
     in the notebook's globals, so a mistake in an earlier exercise does not cost points twice.
-    The student's own definitions are put back on exit, also after an error.
+    The student's own definitions are put back on exit, also after an error. One instance can
+    be entered many times.
     """
-    missing = object()
-    saved = {name: namespace.get(name, missing) for name in names}
-    namespace.update({name: getattr(module, name) for name in names})
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is missing:
-                namespace.pop(name, None)
+
+    _MISSING = object()
+
+    def __init__(self, namespace: dict[str, Any], module: Any, *names: str):
+        self.namespace, self.module, self.names = namespace, module, names
+        self._saved: list[dict[str, Any]] = []
+
+    def __enter__(self) -> references_for:
+        self._saved.append({name: self.namespace.get(name, self._MISSING) for name in self.names})
+        self.namespace.update({name: getattr(self.module, name) for name in self.names})
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, value in self._saved.pop().items():
+            if value is self._MISSING:
+                self.namespace.pop(name, None)
             else:
-                namespace[name] = value
+                self.namespace[name] = value

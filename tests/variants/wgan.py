@@ -1,0 +1,411 @@
+"""Implementations of Lesson 3's exercises that students plausibly write.
+
+``WRONG[grade_id]`` must each fail that test cell (visible or hidden part); ``RIGHT[grade_id]``
+are correct alternatives to the master solution that must pass it. Each entry is source code
+executed in the notebook's namespace (torch, nn and F are imported by the setup cell),
+replacing the student's definition of that exercise.
+"""
+
+_GP_BODY = """
+def gradient_penalty(critic, real, fake, alpha=None):
+    n = real.shape[0]
+    if alpha is None:
+{draw}
+    x_hat = {x_hat}
+    scores = critic(x_hat)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph={create_graph})
+    norms = {norms}
+    return {penalty}
+"""
+
+
+def _gp(
+    draw: str = "        alpha = torch.rand(n, *[1] * (real.dim() - 1), device=real.device)",
+    x_hat: str = "interpolate(real.detach(), fake.detach(), alpha).requires_grad_(True)",
+    create_graph: str = "True",
+    norms: str = "grad.reshape(n, -1).norm(2, dim=1)",
+    penalty: str = "((norms - 1) ** 2).mean()",
+) -> str:
+    return (
+        _GP_BODY.replace("{draw}", draw)
+        .replace("{x_hat}", x_hat)
+        .replace("{create_graph}", create_graph)
+        .replace("{norms}", norms)
+        .replace("{penalty}", penalty)
+    )
+
+
+_STEP_BODY = """
+def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+{make_fake}
+    real_scores, fake_scores = critic(real), critic(fake)
+    loss = critic_loss(real_scores, fake_scores)
+    gp = None
+    if mode == "gp":
+        gp = gradient_penalty(critic, real, fake)
+        total = loss + {weight} * gp
+    else:
+        total = loss
+{update}
+    return {returned}
+"""
+
+_FAKE = """    z = torch.randn(real.shape[0], z_dim, device=real.device)
+    with torch.no_grad():
+        fake = G(z)"""
+_UPDATE = """    opt_C.zero_grad()
+    total.backward()
+    opt_C.step()
+    if mode == "clip":
+        clip_weights_(critic, c)"""
+_RETURN = """{"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
+            "gp": None if gp is None else gp.item()}"""
+
+
+def _step(
+    make_fake: str = _FAKE,
+    weight: str = "gp_weight",
+    update: str = _UPDATE,
+    returned: str = _RETURN,
+) -> str:
+    return (
+        _STEP_BODY.replace("{make_fake}", make_fake)
+        .replace("{weight}", weight)
+        .replace("{update}", update)
+        .replace("{returned}", returned)
+    )
+
+
+WRONG = {
+    "test_critic_loss": {
+        "sign flipped": """
+def critic_loss(real_scores, fake_scores):
+    return real_scores.mean() - fake_scores.mean()
+""",
+        "one mean over both batches": """
+def critic_loss(real_scores, fake_scores):
+    return torch.cat([fake_scores, -real_scores]).mean()
+""",
+        "sums instead of means": """
+def critic_loss(real_scores, fake_scores):
+    return fake_scores.sum() - real_scores.sum()
+""",
+        "BCE with logits": """
+def critic_loss(real_scores, fake_scores):
+    return (F.binary_cross_entropy_with_logits(real_scores, torch.ones_like(real_scores))
+            + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores)))
+""",
+        "sigmoid on the scores": """
+def critic_loss(real_scores, fake_scores):
+    return torch.sigmoid(fake_scores).mean() - torch.sigmoid(real_scores).mean()
+""",
+        "returns a float": """
+def critic_loss(real_scores, fake_scores):
+    return (fake_scores.mean() - real_scores.mean()).item()
+""",
+    },
+    "test_generator_loss": {
+        "sign flipped": """
+def generator_loss(fake_scores):
+    return fake_scores.mean()
+""",
+        "sum instead of mean": """
+def generator_loss(fake_scores):
+    return -fake_scores.sum()
+""",
+        "non-saturating BCE": """
+def generator_loss(fake_scores):
+    return F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
+""",
+        "detached": """
+def generator_loss(fake_scores):
+    return -fake_scores.detach().mean()
+""",
+    },
+    "test_clip_weights_": {
+        "weights only, not biases": """
+def clip_weights_(critic, c=0.01):
+    with torch.no_grad():
+        for name, p in critic.named_parameters():
+            if "weight" in name:
+                p.clamp_(-c, c)
+""",
+        "rebinds a local name": """
+def clip_weights_(critic, c=0.01):
+    for p in critic.parameters():
+        p = p.clamp(-c, c)
+""",
+        "in place without no_grad": """
+def clip_weights_(critic, c=0.01):
+    for p in critic.parameters():
+        p.clamp_(-c, c)
+""",
+        "clips the gradients instead": """
+def clip_weights_(critic, c=0.01):
+    torch.nn.utils.clip_grad_value_(critic.parameters(), c)
+""",
+        "only the direct children's weights": """
+def clip_weights_(critic, c=0.01):
+    with torch.no_grad():
+        for layer in critic.children():
+            if hasattr(layer, "weight"):
+                layer.weight.clamp_(-c, c)
+                layer.bias.clamp_(-c, c)
+""",
+        "clamps to [0, c]": """
+def clip_weights_(critic, c=0.01):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(0, c)
+""",
+        "default c of 0.1": """
+def clip_weights_(critic, c=0.1):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.clamp_(-c, c)
+""",
+    },
+    "test_interpolate": {
+        "real and fake swapped": """
+def interpolate(real, fake, alpha):
+    return alpha * fake + (1 - alpha) * real
+""",
+        "torch.lerp the wrong way round": """
+def interpolate(real, fake, alpha):
+    return torch.lerp(real, fake, alpha)
+""",
+        "detached result": """
+def interpolate(real, fake, alpha):
+    return (alpha * real + (1 - alpha) * fake).detach()
+""",
+        "ignores alpha and draws its own": """
+def interpolate(real, fake, alpha):
+    a = torch.rand_like(alpha)
+    return a * real + (1 - a) * fake
+""",
+        "one alpha for the batch": """
+def interpolate(real, fake, alpha):
+    a = alpha.mean()
+    return a * real + (1 - a) * fake
+""",
+    },
+    "test_gradient_penalty": {
+        "norm over the whole batch": _gp(norms="grad.norm(2).expand(n)"),
+        "no square": _gp(penalty="(norms - 1).abs().mean()"),
+        "no create_graph": _gp(create_graph="False"),
+        "one alpha per pixel": _gp(draw="        alpha = torch.rand_like(real)"),
+        "one alpha for the batch": _gp(draw="        alpha = torch.rand(1, device=real.device)"),
+        "alpha drawn on the CPU": _gp(
+            draw="        alpha = torch.rand(n, *[1] * (real.dim() - 1))"
+        ),
+        "normal alpha": _gp(
+            draw="        alpha = torch.randn(n, *[1] * (real.dim() - 1), device=real.device)"
+        ),
+        "no detach: gradients reach real and fake": _gp(
+            x_hat="interpolate(real, fake, alpha)\n    x_hat.retain_grad()"
+        ),
+        "norm over the channel dimension only": _gp(
+            norms="grad.norm(2, dim=1).reshape(n, -1).mean(1)"
+        ),
+        "squared norm": _gp(norms="(grad.reshape(n, -1) ** 2).sum(1)"),
+        "at the real samples": _gp(x_hat="real.detach().clone().requires_grad_(True)"),
+        "calls the reference": """
+from helpers.wgan import gradient_penalty
+""",
+    },
+    "test_critic_step": {
+        "no detach: gradient into G": _step(
+            make_fake="    fake = G(torch.randn(real.shape[0], z_dim, device=real.device))"
+        ),
+        "codes on the CPU": _step(
+            make_fake="    with torch.no_grad():\n        fake = G(torch.randn(real.shape[0], z_dim)).to(real.device)"
+        ),
+        "uniform codes": _step(
+            make_fake="    with torch.no_grad():\n        fake = G(torch.rand(real.shape[0], z_dim, device=real.device))"
+        ),
+        "fake count from the config": _step(
+            make_fake="    with torch.no_grad():\n        fake = G(torch.randn(64, z_dim, device=real.device))[: real.shape[0]]"
+        ),
+        "ignores gp_weight": _step(weight="10.0"),
+        "clips before the step": _step(
+            update="""    if mode == "clip":
+        clip_weights_(critic, c)
+    opt_C.zero_grad()
+    total.backward()
+    opt_C.step()"""
+        ),
+        "never clears the gradients": _step(
+            update="""    total.backward()
+    opt_C.step()
+    if mode == "clip":
+        clip_weights_(critic, c)"""
+        ),
+        "returns the loss without the penalty": _step(
+            returned='{"critic_loss": loss.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": None if gp is None else gp.item()}'
+        ),
+        "returns the weighted penalty": _step(
+            returned='{"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": None if gp is None else (gp_weight * gp).item()}'
+        ),
+        "gp 0.0 in clip mode": _step(
+            returned='{"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": 0.0 if gp is None else gp.item()}'
+        ),
+        "wasserstein with the wrong sign": _step(
+            returned='{"critic_loss": total.item(), "wasserstein": (fake_scores.mean() - real_scores.mean()).item(), "gp": None if gp is None else gp.item()}'
+        ),
+        "returns tensors": _step(
+            returned='{"critic_loss": total.detach(), "wasserstein": (real_scores.mean() - fake_scores.mean()).detach(), "gp": None if gp is None else gp.detach()}'
+        ),
+        "leaves G in eval mode": _step(
+            make_fake="    G.eval()\n    with torch.no_grad():\n        fake = G(torch.randn(real.shape[0], z_dim, device=real.device))"
+        ),
+        "calls the reference": """
+from helpers.wgan import critic_step
+""",
+    },
+}
+
+RIGHT = {
+    "test_critic_loss": {
+        "negated difference": """
+def critic_loss(real_scores, fake_scores):
+    return -(real_scores.mean() - fake_scores.mean())
+""",
+        "torch.mean calls": """
+def critic_loss(real_scores, fake_scores):
+    return torch.mean(fake_scores) - torch.mean(real_scores)
+""",
+        "flattened first": """
+def critic_loss(real_scores, fake_scores):
+    return fake_scores.view(-1).mean() - real_scores.view(-1).mean()
+""",
+    },
+    "test_generator_loss": {
+        "torch.mean and a minus sign": """
+def generator_loss(fake_scores):
+    return -torch.mean(fake_scores)
+""",
+        "negated sum over the count": """
+def generator_loss(fake_scores):
+    return -fake_scores.sum() / fake_scores.numel()
+""",
+        "flattened first": """
+def generator_loss(fake_scores):
+    return fake_scores.reshape(-1).mean().neg()
+""",
+    },
+    "test_clip_weights_": {
+        "p.data.clamp_": """
+def clip_weights_(critic, c=0.01):
+    for p in critic.parameters():
+        p.data.clamp_(-c, c)
+""",
+        "copy_ of a clamped copy": """
+def clip_weights_(critic, c=0.01):
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.copy_(torch.clamp(p, min=-c, max=c))
+""",
+        "named_parameters and torch.clamp out=": """
+@torch.no_grad()
+def clip_weights_(critic, c=0.01):
+    for _, p in critic.named_parameters():
+        torch.clamp(p, -c, c, out=p)
+    return None
+""",
+    },
+    "test_interpolate": {
+        "torch.lerp from fake to real": """
+def interpolate(real, fake, alpha):
+    return torch.lerp(fake, real, alpha)
+""",
+        "fake plus a step towards real": """
+def interpolate(real, fake, alpha):
+    return fake + alpha * (real - fake)
+""",
+        "expanded alpha": """
+def interpolate(real, fake, alpha):
+    a = alpha.expand_as(real)
+    return a * real + (1.0 - a) * fake
+""",
+    },
+    "test_gradient_penalty": {
+        "sqrt of the sum of squares": _gp(
+            norms="torch.sqrt((grad.reshape(n, -1) ** 2).sum(dim=1))"
+        ),
+        "torch.linalg.vector_norm and rand_like": _gp(
+            draw="        alpha = torch.rand_like(real[:, :1, ...].reshape(n, -1)[:, :1]).reshape(n, *[1] * (real.dim() - 1))",
+            norms="torch.linalg.vector_norm(grad.flatten(start_dim=1), dim=1)",
+        ),
+        "grad_outputs of ones and an explicit view": """
+def gradient_penalty(critic, real, fake, alpha=None):
+    n = real.size(0)
+    if alpha is None:
+        alpha = torch.empty([n] + [1] * (real.dim() - 1), device=real.device).uniform_(0, 1)
+    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_()
+    out = critic(x_hat)
+    grad = torch.autograd.grad(outputs=out, inputs=x_hat, grad_outputs=torch.ones_like(out),
+                               create_graph=True, retain_graph=True)[0]
+    grad = grad.view(n, -1)
+    return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+""",
+    },
+    "test_critic_step": {
+        "detached fakes and zero_grad(set_to_none=True)": _step(
+            make_fake="    fake = G(torch.randn(real.size(0), z_dim, device=real.device)).detach()",
+            update="""    opt_C.zero_grad(set_to_none=True)
+    total.backward()
+    opt_C.step()
+    if mode == "clip":
+        clip_weights_(critic, c)""",
+        ),
+        "separate branches per mode": """
+def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+    with torch.no_grad():
+        fake = G(torch.randn(len(real), z_dim, device=real.device))
+    opt_C.zero_grad()
+    real_scores = critic(real)
+    fake_scores = critic(fake)
+    w = real_scores.mean() - fake_scores.mean()
+    if mode == "clip":
+        loss = critic_loss(real_scores, fake_scores)
+        loss.backward()
+        opt_C.step()
+        clip_weights_(critic, c=c)
+        return {"critic_loss": float(loss), "wasserstein": float(w), "gp": None}
+    gp = gradient_penalty(critic, real, fake)
+    loss = critic_loss(real_scores, fake_scores) + gp_weight * gp
+    loss.backward()
+    opt_C.step()
+    return {"critic_loss": float(loss), "wasserstein": float(w), "gp": float(gp)}
+""",
+        "critic module zero_grad, scores of one concatenated batch": """
+def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+    n = real.shape[0]
+    z = torch.randn(n, z_dim, device=real.device)
+    with torch.no_grad():
+        fake = G(z)
+    scores = critic(torch.cat([real, fake]))
+    real_scores, fake_scores = scores[:n], scores[n:]
+    total = critic_loss(real_scores, fake_scores)
+    gp = gradient_penalty(critic, real, fake) if mode == "gp" else None
+    if gp is not None:
+        total = total + gp_weight * gp
+    critic.zero_grad()
+    total.backward()
+    opt_C.step()
+    if mode == "clip":
+        clip_weights_(critic, c)
+    return {"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
+            "gp": gp.item() if gp is not None else None}
+""",
+    },
+}
+
+# (exercise, (earlier exercise, its wrong variant), right variant of the exercise that uses the
+# student's earlier function, or None): the exercise must keep its points despite the mistake.
+INDEPENDENT = [
+    ("test_critic_step", ("test_critic_loss", "sign flipped"), None),
+    ("test_critic_step", ("test_gradient_penalty", "no square"), None),
+    ("test_critic_step", ("test_clip_weights_", "weights only, not biases"), None),
+    ("test_gradient_penalty", ("test_interpolate", "real and fake swapped"), None),
+]
