@@ -385,3 +385,37 @@ def test_pad_to_pads_3_channel_images_on_height_and_width_only() -> None:
     padded = data.pad_to(images, 8)
     assert list(padded.shape) == [2, 3, 8, 8]
     assert padded.sum().item() == images.sum().item()
+
+
+def test_device_batches_defaults_batch_64_and_seed_0() -> None:
+    images = _images(200)
+    default = DeviceBatches(images)
+    assert default.batch_size == 64 and len(default) == 3 and default.device.type == "cpu"
+    assert [_ids(b) for b in default] == [_ids(b) for b in DeviceBatches(images, 64, "cpu", 0)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"data": torch.zeros(10, 784, dtype=torch.uint8)},
+            r"images must be \[N, C, H, W\], got shape \[10, 784\]",
+        ),
+        (
+            {"data": torch.zeros(10, 2, dtype=torch.int64)},
+            "uint8 images or floating point, got torch.int64",
+        ),
+        ({"data": [1.0]}, "data must be a torch.Tensor, got list"),
+        (
+            {"data": torch.zeros(10, 1, 2, 2), "batch_size": 11},
+            "batch_size 11 exceeds the 10 samples",
+        ),
+        (
+            {"data": torch.zeros(10, 1, 2, 2), "batch_size": 0},
+            "batch_size must be a positive int, got 0",
+        ),
+    ],
+)
+def test_device_batches_error_messages(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DeviceBatches(**kwargs)

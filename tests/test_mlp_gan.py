@@ -444,3 +444,16 @@ def test_decode_runs_eval_without_grad_and_restores_mode(start_in_train_mode: bo
     assert images.shape == (3, 784) and not images.requires_grad
     assert [(c["training"], c["grad"]) for c in recorder.calls] == [(False, False)]
     assert recorder.training == start_in_train_mode
+
+
+def test_generate_defaults_are_64_images_from_seed_0() -> None:
+    torch.manual_seed(0)
+    G = Generator()
+    images = generate(G)
+    assert list(images.shape) == [64, 1, 28, 28]
+    assert torch.equal(images, generate(G, n=64, z_dim=100, seed=0))
+
+
+def test_generate_rejects_non_square_images_with_a_message() -> None:
+    with pytest.raises(ValueError, match="generate expects square images, got 10 pixels"):
+        generate(Generator(z_dim=4, img_dim=10), n=2, z_dim=4)
