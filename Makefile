@@ -34,12 +34,12 @@ test-fast: install  ## unit tests only (seconds): no notebook execution, no nbgr
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install  ## ruff on helpers, tests and the master notebooks
-	$(BIN)/ruff check helpers tests solutions
-	$(BIN)/ruff format --check helpers tests
+	$(BIN)/ruff check helpers grading tests solutions
+	$(BIN)/ruff format --check helpers grading tests
 
 format: install  ## apply ruff's formatting and fixes
-	$(BIN)/ruff format helpers tests
-	$(BIN)/ruff check --fix helpers tests
+	$(BIN)/ruff format helpers grading tests
+	$(BIN)/ruff check --fix helpers grading tests
 
 release: install  ## regenerate the student release notebooks/ from solutions/
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done

@@ -1,0 +1,103 @@
+"""The gradebook and the grades table: where results from every worker and host end up.
+
+Results files (one per student and assignment) are the source of truth; they are merged into
+an nbgrader gradebook (a local SQLite file, or a PostgreSQL database shared by several grading
+hosts: nbgrader's ``db_url``) so that ``nbgrader export`` and formgrader see them, and written
+as ``grades.csv``: one row per student, one column per assignment, ready for an LMS.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .jobs import REPO, _env, _nbgrader
+
+__all__ = ["ensure_assignment", "record", "results", "write_csv"]
+
+COURSE_ID = "gan-course"
+
+
+def ensure_assignment(db_url: str, assignment: str, work: Path, config: Path) -> None:
+    """Make the gradebook know the assignment's cells (once; safe for concurrent hosts)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    for attempt in range(6):
+        with Gradebook(db_url, course_id=COURSE_ID) as gb:
+            try:
+                gb.find_assignment(assignment)
+                return
+            except MissingEntry:
+                pass
+        folder = work / "gradebook-course"
+        if folder.exists():
+            shutil.rmtree(folder)
+        (folder / "solutions").mkdir(parents=True)
+        shutil.copy(config, folder / "nbgrader_config.py")
+        shutil.copytree(REPO / "solutions" / assignment, folder / "solutions" / assignment)
+        try:
+            _nbgrader(folder, "generate_assignment", assignment, "--force",
+                      f"--CourseDirectory.db_url={db_url}", env=_env({}))  # fmt: skip
+            return
+        except RuntimeError:
+            if attempt == 5:
+                raise
+            time.sleep(1 + attempt)  # another host is creating it: look again
+
+
+def record(db_url: str, result: dict[str, Any]) -> None:
+    """Store one result's scores in the gradebook (idempotent: a regrade overwrites)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    student, assignment = result["student"], result["assignment"]
+    with warnings.catch_warnings(), Gradebook(db_url, course_id=COURSE_ID) as gb:
+        # nbgrader's add_submission trips an SQLAlchemy autoflush warning; the rows are right
+        warnings.simplefilter("ignore")
+        gb.update_or_create_student(student)
+        try:
+            gb.find_submission(assignment, student)
+        except MissingEntry:
+            gb.add_submission(assignment, student)
+        for grade_id, score in result["scores"].items():
+            grade = gb.find_grade(grade_id, assignment, assignment, student)
+            grade.auto_score = float(score)
+        gb.db.commit()
+
+
+def results(out: Path) -> list[dict[str, Any]]:
+    """Every stored result under ``out/results``."""
+    return [json.loads(p.read_text()) for p in sorted((out / "results").glob("*/*.json"))]
+
+
+def write_csv(out: Path, assignments: list[str], roster: dict[str, str] | None = None) -> Path:
+    """``grades.csv``: student id (and LMS id from the roster), one column per assignment,
+    the total, and flags for the instructor to review (tamper scan, grading errors)."""
+    by_student: dict[str, dict[str, Any]] = {}
+    for result in results(out):
+        by_student.setdefault(result["student"], {})[result["assignment"]] = result
+    path = out / "grades.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["student_id"] + (["lms_id"] if roster else []) + assignments + ["total", "review"]
+        )
+        for student in sorted(by_student):
+            graded = by_student[student]
+            scores = [graded[a]["score"] if a in graded else "" for a in assignments]
+            review = [
+                f"{a}: {note}"
+                for a, r in sorted(graded.items())
+                for note in r["flags"] + r["errors"]
+            ]
+            writer.writerow(
+                [student]
+                + ([roster.get(student, "")] if roster else [])
+                + [f"{s:g}" if s != "" else "" for s in scores]
+                + [f"{sum(s for s in scores if s != ''):g}", " | ".join(review)]
+            )
+    return path
