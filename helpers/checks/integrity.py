@@ -10,9 +10,10 @@ cell does that before any student code):
 * it records what torch, numpy, math and Python's builtins hold, and the code of every
   function and method in ``helpers``.
 
-Every check then calls :func:`verify` first: if any of it was replaced since (or, for a
-function defined in the notebook itself, even before), the check fails and says what was
-changed. This stops accidents and casual tampering inside the kernel; it is not a sandbox
+Every check then calls :func:`guard` first, which puts back anything replaced since, so the
+check judges the student's code with the real libraries; only a replacement made before the
+seal (notebook code above the setup cell), whose original is unknown, makes the check fail
+with a message. This stops accidents and casual tampering inside the kernel; it is not a sandbox
 (see the README's threat model), which is why grading also scans submissions and isolates
 each kernel.
 """
@@ -107,6 +108,7 @@ class _Seal:
         self.code: dict[int, tuple[str, Any, Any]] = {}  # id(function) -> (name, code, defaults)
         self.functions: list[Any] = []
         self.allowed: dict[tuple[int, str], Any] = {}  # replacements in force, by (owner, name)
+        self.repaired: list[str] = []  # what guard() put back, in order
         self.sealed = False
 
 
@@ -165,35 +167,58 @@ def _foreign_to_class(value: Any) -> bool:
     return callable(value) and not module.startswith(("torch", "helpers"))
 
 
-def verify() -> list[str]:
-    """The names that were replaced since :func:`seal`, or hold notebook-defined functions.
+def _set(owner: Any, name: str, value: Any) -> None:
+    object.__setattr__(owner, name, value) if _isinstance(owner, _ModuleType) else setattr(
+        owner, name, value
+    )
 
-    Taught in: 01-vanilla-gan, setup cell.
-    """
+
+def _delete(owner: Any, name: str) -> None:
+    object.__delattr__(owner, name) if _isinstance(owner, _ModuleType) else delattr(owner, name)
+
+
+def _findings() -> list[tuple[str, Callable[[], None] | None]]:
+    """What changed since :func:`seal`: (name, a function that puts it back, or None when the
+    original is unknown because notebook code was there before the seal)."""
     if not _SEAL.sealed:
         return []
-    changed = []
+    found: list[tuple[str, Callable[[], None] | None]] = []
     for (space, name), (owner, value) in _SEAL.values.items():
         now = _vars(owner).get(name, value)
         allowed = _SEAL.allowed.get((_id(owner), name))
-        if (now is not value and now is not allowed) or (
-            _defined_in_notebook(now) and now is not allowed
-        ):
-            changed.append(f"{space}.{name}")
+        if now is allowed and allowed is not None:
+            continue
+        if _defined_in_notebook(value):
+            found.append((f"{space}.{name}", None))
+        elif now is not value or name not in _vars(owner):
+            found.append((f"{space}.{name}", lambda o=owner, n=name, v=value: _set(o, n, v)))
     for space, owner in _SEAL.owners.items():  # additions: Tensor.__eq__ lives on TensorBase
         foreign = _foreign_to_class if _isinstance(owner, _type) else _defined_in_notebook
         for name, now in _list(_vars(owner).items()):
             if (space, name) not in _SEAL.values and foreign(now):
                 if now is not _SEAL.allowed.get((_id(owner), name)):
-                    changed.append(f"{space}.{name}")
+                    found.append((f"{space}.{name}", lambda o=owner, n=name: _delete(o, n)))
     for function in _SEAL.functions:
         name, code, defaults = _SEAL.code[_id(function)]
         allowed = _SEAL.allowed.get((_id(function), "__code__"))
         if function.__code__ is not code and function.__code__ is not allowed:
-            changed.append(f"{name}.__code__")
+            found.append((f"{name}.__code__", lambda f=function, c=code: setattr(f, "__code__", c)))
         if function.__defaults__ is not defaults:
-            changed.append(f"{name}.__defaults__")
-    return _sorted(set(changed))
+            found.append(
+                (
+                    f"{name}.__defaults__",
+                    lambda f=function, d=defaults: setattr(f, "__defaults__", d),
+                )
+            )
+    return found
+
+
+def verify() -> list[str]:
+    """The names replaced since :func:`seal`, or holding notebook-defined functions.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    return _sorted({name for name, _ in _findings()})
 
 
 @contextlib.contextmanager
@@ -233,18 +258,30 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
 
 
 def guard() -> None:
-    """Raise :class:`TamperingDetected`, with a message for the student, if :func:`verify`
-    finds anything replaced."""
-    changed = verify()
-    if changed:
-        shown = ", ".join(changed[:5]) + (
-            f" and {_len(changed) - 5} more" if _len(changed) > 5 else ""
+    """Put back whatever notebook code replaced since :func:`seal`, before a check runs.
+
+    A check then judges the student's functions with the real torch, numpy, builtins and
+    references, so tampering earns nothing and costs the untouched exercises nothing (the
+    grading scan flags the submission for the instructor). Only when the original is unknown
+    (notebook code replaced something before the locked setup cell sealed it) does the check
+    fail, with :class:`TamperingDetected` and a message for the student.
+    """
+    unknown = []
+    for name, repair in _findings():
+        if repair is None:
+            unknown.append(name)
+        else:
+            repair()
+            _SEAL.repaired.append(name)
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (
+            f" and {_len(unknown) - 5} more" if _len(unknown) > 5 else ""
         )
         raise TamperingDetected(
-            "check failed: code in this notebook replaced something the tests rely on: "
-            f"{shown}. A test cannot trust its result after that, so it fails. Remove the "
-            "code that assigns to torch, numpy, builtins or helpers, restart the kernel and "
-            "run the notebook again."
+            "check failed: code in this notebook replaced something the tests rely on before "
+            f"the setup cell ran: {shown}. A test cannot trust its result after that. Remove "
+            "the code that assigns to torch, numpy, builtins or helpers, restart the kernel "
+            "and run the notebook again from the top."
         )
 
 
