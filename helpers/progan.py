@@ -982,8 +982,8 @@ def make_networks(
 
 PRETRAINED_CONFIG = ProGANConfig(
     batch_sizes=(32, 32, 32, 32),
-    fade_steps=(0, 2000, 2000, 2000),
-    stable_steps=(2000, 2000, 2000, 2500),
+    fade_steps=(0, 2000, 1500, 1500),
+    stable_steps=(2000, 2000, 1500, 1500),
     log_every=250,
 )
 """The CPU recipe of ``helpers/weights/progan.pt`` (about an hour on one CPU thread)."""
