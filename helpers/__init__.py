@@ -2,7 +2,8 @@
 
 One module per lesson topic (``mlp_gan`` for Lesson 1) beside shared infrastructure:
 ``runtime`` (device, seeding, grading and smoke switches, folders), ``data``, ``training``,
-``plotting``, ``widgets`` and ``checks`` (assertions for test cells).
+``plotting``, ``widgets``, ``checks`` (assertions for test cells) and ``pretrained``
+(checkpoints the course trained, shipped under ``helpers/weights``).
 """
 
 __version__ = "0.3.0"
