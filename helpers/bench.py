@@ -41,7 +41,6 @@ from typing import Any, TextIO
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import flop_registry
 
 from .fast import FastOptions, autocast_dtype
 
@@ -63,19 +62,20 @@ __all__ = [
 ]
 
 FLOP_RULE = (
-    "FLOPs per step: every matrix multiply and convolution that one step of the lesson's "
-    "course path runs in eager fp32 (forward, backward and the gradient penalty's double "
-    "backward), counted from their shapes with torch.utils.flop_counter's formulas at 2 FLOPs "
-    "per multiply-add; elementwise ops, losses and the optimizer count 0. Every path of a "
-    "lesson is credited with that count at its batch size, so all paths are compared on the "
-    "same work. Lesson 1: 2 D forwards + D weight gradients + D input gradients below the "
-    "first layer (D update), 1 G forward, then 1 D forward + D input gradients + G weight and "
-    "input gradients (G update, D frozen) = 28.97 MFLOP per image (the 3 x forward rule of "
-    "thumb would say 35.2). WGAN-GP critic step: G forward, 2 critic forwards with weight and "
-    "input gradients, and for the penalty 1 forward, 1 input-gradient pass and 4 passes of "
-    "double backward (2 of them are autograd pushing zeros back through the forward "
-    "convolutions: LeakyReLU's second derivative). Peak: the best median of square fp32 (or "
-    "bf16/fp16, for mixed-precision rows) matrix multiplies timed between the rounds."
+    "FLOPs per step: the matrix multiplies and convolutions that one step of the lesson's "
+    "course path runs in eager fp32 (forward, backward and double backward), counted from "
+    "their shapes by torch.utils.flop_counter's formulas, 2 FLOPs per multiply-add; "
+    "elementwise ops, losses and the optimizer count 0. Every path of a lesson is credited "
+    "with that count at its batch size, so all paths are measured against the same work. "
+    "Lesson 1 (= the work the maths needs): D update = D forward on real and fake + D weight "
+    "gradients + D input gradients below its first layer, plus G's forward; G update (D "
+    "frozen) = D forward + D input gradients + G weight and input gradients: 28.98 MFLOP per "
+    "image (the 3 x forward rule of thumb would say 35.15). WGAN-GP critic step: G forward; "
+    "critic forward, weight and input gradients on real and fake; for the penalty a critic "
+    "forward and input-gradient pass at the interpolates, then a double backward worth 4 "
+    "critic forwards (2 of them autograd pushing zeros back through the forward convolutions, "
+    "because LeakyReLU's second derivative is 0). Peak: per round, the fastest square matrix "
+    "multiply (1024 and 2048 on a CPU) in the row's precision; the median over rounds."
 )
 
 OPTIONS = ("amp", "bf16", "fp16", "channels_last", "compile")
@@ -281,12 +281,15 @@ class _MatmulFlops(TorchDispatchMode):
 
     def __init__(self) -> None:
         super().__init__()
+        from torch.utils.flop_counter import flop_registry  # imports sympy: only when counting
+
+        self.formulas = flop_registry
         self.total = 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        formula = flop_registry.get(func._overloadpacket)
+        formula = self.formulas.get(func._overloadpacket)
         if formula is not None:
             self.total += int(formula(*args, **kwargs, out_val=out))
         return out
@@ -513,8 +516,12 @@ def format_table(rows: Sequence[BenchRow]) -> str:
 
 
 def _describe(rows: Sequence[BenchRow], device: torch.device) -> str:
-    peaks = sorted({(r.dtype, r.peak_gflop_s) for r in rows})
-    peak_text = ", ".join(f"{dtype} {value:.1f} GFLOP/s" for dtype, value in peaks)
+    by_dtype: dict[str, list[float]] = {}
+    for row in rows:
+        by_dtype.setdefault(row.dtype, []).append(row.peak_gflop_s)
+    peak_text = ", ".join(
+        f"{dtype} {statistics.median(values):.1f} GFLOP/s" for dtype, values in by_dtype.items()
+    )
     where = f"{device}, {torch.get_num_threads()} threads" if device.type == "cpu" else str(device)
     if device.type == "cuda":
         where += f" ({torch.cuda.get_device_name(device)})"
