@@ -16,10 +16,18 @@ import torch
 from torch import nn
 
 from ..bench import BenchContext, BenchPath
-from ..fast import FastOptions, autocast_dtype
+from ..fast import FastOptions, autocast_dtype, fast_optimizer
 from ..training import StepFn, batch_stream
 
-__all__ = ["classic_gan_step", "classic_loader", "option_paths", "stream_step"]
+__all__ = ["adam", "classic_gan_step", "classic_loader", "option_paths", "stream_step"]
+
+
+def adam(net: nn.Module, fast: bool, **settings: Any) -> torch.optim.Optimizer:
+    """Adam over ``net``'s parameters: :func:`helpers.fast.fast_optimizer`'s for a fast path,
+    the plain (for-loop) one for the classic and reference paths."""
+    if fast:
+        return fast_optimizer(torch.optim.Adam, net.parameters(), **settings)
+    return torch.optim.Adam(net.parameters(), **settings)
 
 
 def stream_step(

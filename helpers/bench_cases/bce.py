@@ -18,8 +18,8 @@ from torch import nn
 from .. import bce, mlp_gan
 from ..bench import BenchContext, BenchPath, case
 from ..data import DeviceBatches, ring_of_gaussians
-from ..fast import FastOptions, fast_optimizer
-from . import classic_gan_step, classic_loader, option_paths, stream_step
+from ..fast import FastOptions
+from . import adam, classic_gan_step, classic_loader, option_paths, stream_step
 
 CONFIG = bce.BCELimitsConfig()
 
@@ -31,10 +31,7 @@ def _nets(ctx: BenchContext) -> tuple[nn.Module, nn.Module]:
 
 
 def _adam(net: nn.Module, fast: bool) -> torch.optim.Optimizer:
-    settings = {"lr": CONFIG.lr, "betas": CONFIG.betas}
-    if fast:
-        return fast_optimizer(torch.optim.Adam, net.parameters(), **settings)
-    return torch.optim.Adam(net.parameters(), **settings)
+    return adam(net, fast, lr=CONFIG.lr, betas=CONFIG.betas)
 
 
 @case("02-bce-limits", "2-D GAN on a ring of 8 Gaussians: one D update and one G update")

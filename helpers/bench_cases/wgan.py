@@ -20,9 +20,9 @@ from torch import nn
 from .. import wgan
 from ..bench import BenchContext, BenchPath, case
 from ..data import DeviceBatches, pad_to
-from ..fast import FastOptions, fast_optimizer
+from ..fast import FastOptions
 from ..training import batch_stream
-from . import classic_loader, option_paths, stream_step
+from . import adam, classic_loader, option_paths, stream_step
 
 
 def _nets(ctx: BenchContext, config: wgan.WGANConfig) -> tuple[nn.Module, nn.Module]:
@@ -68,7 +68,7 @@ def wgan_gp(ctx: BenchContext) -> list[BenchPath]:
     """Lesson 3's paths (see the module docstring)."""
     config = wgan.WGANConfig.for_device(ctx.device)
     batch_size = ctx.batch(config.batch_size)
-    adam = {"lr": config.gp_lr, "betas": config.gp_betas}
+    settings = {"lr": config.gp_lr, "betas": config.gp_betas}
 
     def classic() -> Callable[[], Any]:
         from torchvision import transforms
@@ -79,7 +79,7 @@ def wgan_gp(ctx: BenchContext) -> list[BenchPath]:
             )
         )
         G, critic = _nets(ctx, config)
-        opt_C = torch.optim.Adam(critic.parameters(), **adam)
+        opt_C = adam(critic, False, **settings)
         loader = classic_loader(dataset, batch_size)
         return _classic_critic_step(G, critic, opt_C, loader, config, ctx.device)
 
@@ -87,13 +87,12 @@ def wgan_gp(ctx: BenchContext) -> list[BenchPath]:
         G, critic = _nets(ctx, config)
         images = pad_to(ctx.mnist()[0], 32)  # [N, 1, 32, 32]
         batches = DeviceBatches(images, batch_size, device=ctx.device, seed=ctx.seed)
-        opt_G = torch.optim.Adam(G.parameters(), **adam)
-        if options is None:
-            step_fn = wgan.make_critic_step("gp", gp_weight=config.gp_weight)
-            opt_C = torch.optim.Adam(critic.parameters(), **adam)
-        else:
+        fast = options is not None
+        if fast:
             step_fn = wgan.FastCriticStep("gp", gp_weight=config.gp_weight, options=options)
-            opt_C = fast_optimizer(torch.optim.Adam, critic.parameters(), **adam)
+        else:
+            step_fn = wgan.make_critic_step("gp", gp_weight=config.gp_weight)
+        opt_G, opt_C = adam(G, fast, **settings), adam(critic, fast, **settings)
         return stream_step(step_fn, G, critic, opt_G, opt_C, batches, z_dim=config.z_dim)
 
     return [
