@@ -203,6 +203,7 @@ class compile_module:  # noqa: N801 - used like a function
         except Exception as err:  # noqa: BLE001 - any compiler failure means "run eagerly"
             if self._ran:
                 raise
+            out = self.module(*args, **kwargs)  # an error of the module itself is raised here
             root = err
             while root.__cause__ is not None:  # the compiler's own error, not dynamo's wrapper
                 root = root.__cause__
@@ -213,7 +214,7 @@ class compile_module:  # noqa: N801 - used like a function
                 RuntimeWarning,
                 stacklevel=2,
             )
-            return self.module(*args, **kwargs)
+            return out
         self._ran = True
         return out
 

@@ -330,6 +330,16 @@ def test_compile_falls_back_to_eager_when_compiling_fails(monkeypatch: pytest.Mo
         assert torch.equal(compiled(x), net(x))
 
 
+def test_compile_does_not_blame_the_compiler_for_the_module_s_own_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(torch, "compile", lambda module, backend: module)  # compiles "fine"
+    compiled = fast.compile_module(mlp_gan.Generator(z_dim=4))
+    with pytest.raises(ValueError, match="expects z of shape"):
+        compiled(torch.randn(2, 5))
+    assert compiled.fallback is None
+
+
 def test_compile_unavailable_runs_eagerly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fast, "_compile_unavailable", lambda: "torch 1.13 has no torch.compile")
     step = mlp_gan.FastTrainStep(FastOptions(compile=True))
