@@ -29,6 +29,7 @@ import dataclasses
 import importlib
 import json
 import math
+import os
 import pkgutil
 import statistics
 import sys
@@ -528,6 +529,18 @@ def _describe(rows: Sequence[BenchRow], device: torch.device) -> str:
     return f"device: {where}; torch {torch.__version__}; matmul peak (median): {peak_text}"
 
 
+def _load_note(device: torch.device) -> list[str]:
+    """A warning when other processes kept the CPU busy: then timings are noisy."""
+    cores = os.cpu_count() or 1
+    if not hasattr(os, "getloadavg") or device.type != "cpu" or os.getloadavg()[0] <= cores:
+        return []
+    return [
+        f"load average {os.getloadavg()[0]:.1f} on {cores} CPUs: other processes competed for "
+        "the cores, so timings are noisy (on a shared machine, --threads 1 avoids OpenMP "
+        "threads waiting for descheduled ones)"
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m helpers.bench --help``.
 
@@ -582,7 +595,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(err))
     print(_describe(rows, device))
     print(format_table(rows))
-    for note in notes:
+    for note in notes + _load_note(device):
         print(f"note: {note}")
     print(FLOP_RULE)
     if args.json:
