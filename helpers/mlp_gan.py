@@ -19,7 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .fast import FastOptions, FastStep, frozen
+
 __all__ = [
+    "FastTrainStep",
     "VanillaGANConfig",
     "decode",
     "Discriminator",
@@ -217,6 +220,78 @@ def train_step(
     g_loss.backward()
     opt_G.step()
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item()}
+
+
+class FastTrainStep(FastStep):
+    """:func:`train_step`'s maths, made fast: a drop-in ``step_fn`` for ``train_gan``.
+
+    The same computation as :func:`train_step`, with these differences, none of which
+    changes the maths: D's update runs D once on real and fake images together (one matrix
+    multiply with 2N rows per layer instead of two with N, and no summing of two weight
+    gradients), which is the same function because D treats each image on its own; D's
+    parameters are frozen (:func:`helpers.fast.frozen`) during G's update, so D's weight
+    gradients are never computed; gradients are set to None, not zeroed; and the losses come
+    back as detached tensors, so the host does not wait for the device every step. Pair it
+    with :func:`helpers.fast.fast_optimizer` and :class:`helpers.data.DeviceBatches`.
+
+    With ``concat_real_fake=False`` it makes the same random draws in the same order as
+    :func:`train_step` (z, then dropout masks on real, fake and fake again), so with one seed
+    and the same optimizers both give identical losses and parameters. With the joint pass
+    the masks for real and fake come from one draw: the same distribution, other values.
+
+    Args:
+        options: :class:`helpers.fast.FastOptions` (mixed precision, ``torch.compile``).
+        concat_real_fake: one D forward pass over real and fake together; needs a D whose
+            output for an image does not depend on the rest of its batch (no batch norm,
+            no minibatch statistics).
+
+    Shapes:
+        real: [N, 1, 28, 28] or [N, D].
+
+    Returns:
+        ``{"d_loss": tensor, "g_loss": tensor}``, detached scalars on ``real``'s device.
+
+    Taught in: 01-vanilla-gan, section 5 (Why is it fast?).
+    """
+
+    def __init__(self, options: FastOptions | None = None, concat_real_fake: bool = True):
+        super().__init__(options)
+        self.concat_real_fake = concat_real_fake
+
+    def __call__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        opt_G: torch.optim.Optimizer,
+        opt_D: torch.optim.Optimizer,
+        real: torch.Tensor,
+        z_dim: int = 100,
+        d_loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        g_loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> dict[str, torch.Tensor]:
+        if not isinstance(real, torch.Tensor) or real.dim() not in (2, 4):
+            raise ValueError("real must be a tensor of shape [N, D] or [N, C, H, W]")
+        d_loss_fn = d_loss_fn or discriminator_loss
+        g_loss_fn = g_loss_fn or generator_loss
+        G_net, D_net, real, n = self.net(G), self.net(D), self.inputs(real), real.shape[0]
+        with self.autocast(real.device):
+            z = sample_noise(n, z_dim, device=real.device)  # [N, z_dim]
+            fake = G_net(z)  # [N, ...] like real
+            # (1) update D: fake.detach() keeps this backward pass out of G
+            if self.concat_real_fake:
+                self.require_samplewise(D, "D")
+                logits = D_net(torch.cat([real, fake.detach().reshape(real.shape)]))  # [2N, 1]
+                d_loss = d_loss_fn(logits[:n], logits[n:])
+            else:
+                d_loss = d_loss_fn(D_net(real), D_net(fake.detach()))
+        self.minimise(d_loss, opt_D)
+
+        # (2) update G through the freshly updated, frozen D: only input gradients in D
+        with frozen(D):
+            with self.autocast(real.device):
+                g_loss = g_loss_fn(D_net(fake))
+            self.minimise(g_loss, opt_G)
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
 
 
 def decode(G: nn.Module, z: torch.Tensor) -> torch.Tensor:

@@ -36,3 +36,15 @@ def test_helpers_dependencies_stay_light():
     assert not re.search(
         r"nbgrader|jupyter|notebook|ipykernel", " ".join(project["dependencies"]) + extras
     )
+
+
+def test_every_helpers_subpackage_is_installed():
+    """A subpackage missing from setuptools' list is absent on Colab (pip install, not a clone)."""
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "helpers").rglob("__init__.py")
+    }
+    assert found == listed

@@ -1,0 +1,220 @@
+"""helpers.bench: a tiny-budget run of every case (so the benchmark never rots), the CLI, the
+FLOP counting rule and the case registry. No timing is asserted: the benchmark measures
+performance, these tests only check that it runs and reports what it says it reports."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import torch
+from nbtools import ROOT
+from torch import nn
+
+from helpers import bce, bench, fast, mlp_gan, wgan
+from helpers.bench_cases import stream_step
+
+TINY = {"repeats": 1, "seconds": 0.0, "warmup": 1, "subset": 64, "batch_size": 8}
+KEYS = {"lesson", "path", "batch_size", "images_per_s", "ratio_vs_classic", "fraction_of_peak"}
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Any:
+    """One intra-op thread, as in test_fast: two per worker oversubscribe ``pytest -n 2``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_tiny_run_of_every_lesson_reports_every_path() -> None:
+    progress = io.StringIO()
+    rows, notes = bench.run(
+        options=("bf16", "channels_last"), peak_sizes=(64,), progress=progress, **TINY
+    )
+    lessons = [case.lesson for case in bench.cases()]
+    assert {"01-vanilla-gan", "02-bce-limits", "03-wgan"} <= set(lessons)
+    assert sorted({r.lesson for r in rows}) == lessons
+    for lesson in lessons:
+        paths = [r.path for r in rows if r.lesson == lesson]
+        assert paths[:3] == ["classic", "reference", "course"], paths
+    assert ("01-vanilla-gan", "bf16") in {(r.lesson, r.path) for r in rows}
+    assert ("03-wgan", "channels_last") in {(r.lesson, r.path) for r in rows}
+    assert ("02-bce-limits", "bf16") not in {(r.lesson, r.path) for r in rows}  # not applicable
+    for row in rows:
+        assert row.batch_size == 8 and row.step_ms > 0 and row.images_per_s > 0
+        assert row.gflop_per_step > 0 and 0 < row.fraction_of_peak
+        assert row.dtype == ("bf16" if row.path == "bf16" else "fp32")
+        if row.path == "classic":
+            assert row.ratio_vs_classic == 1.0
+    assert "round 1/1" in progress.getvalue() and "counting FLOPs" in progress.getvalue()
+    assert notes == []
+    table = bench.format_table(rows)
+    assert table.count("\n") == len(rows) + 1 and "| 03-wgan | channels_last | 8 |" in table
+
+
+def test_cli_writes_json_rows(tmp_path: Any) -> None:
+    """``python -m helpers.bench`` itself, in a fresh process (cases register on import)."""
+    out = tmp_path / "rows.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.bench", "--tiny", "--lesson", "02-bce-limits",
+         "--options", "none", "--threads", "1", "--json", str(out)],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "| 02-bce-limits | course | 16 |" in done.stdout and "FLOPs per step" in done.stdout
+    assert "[bench] 02-bce-limits: round 1/1" in done.stderr
+    rows = json.loads(out.read_text())
+    assert [row["path"] for row in rows] == ["classic", "reference", "course"]
+    assert all(KEYS <= set(row) for row in rows)
+
+
+def test_cli_rejects_unknown_lessons_and_options(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--lesson", "99-nothing"], ["--options", "fp8"]):
+        with pytest.raises(SystemExit) as exit_info:
+            bench.main([*argv, "--tiny", "--quiet"])
+        assert exit_info.value.code == 2
+    assert "99-nothing" in capsys.readouterr().err
+
+
+# --- FLOP counting --------------------------------------------------------------------------------
+
+MACS_G = 100 * 256 + 256 * 512 + 512 * 1024 + 1024 * 784  # Lesson 1 generator, per image
+MACS_D = 784 * 1024 + 1024 * 512 + 512 * 256 + 256 * 1  # Lesson 1 discriminator, per image
+
+
+def _lesson_one_step(step_fn: Any, n: int) -> Any:
+    torch.manual_seed(0)
+    G, D = mlp_gan.Generator(), mlp_gan.Discriminator()
+    opt_G, opt_D = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    real = torch.rand(n, 1, 28, 28) * 2 - 1
+    return lambda: step_fn(G, D, opt_G, opt_D, real)
+
+
+def test_lesson_one_flops_are_the_work_the_maths_needs() -> None:
+    n = 4
+    needed = (
+        2 * MACS_D  # D forward on real and fake
+        + 2 * MACS_D  # D weight gradients
+        + 2 * (MACS_D - 784 * 1024)  # D input gradients below its first layer
+        + MACS_G  # G forward
+        + 2 * MACS_D  # G update: D forward and input gradients (D frozen)
+        + MACS_G  # G weight gradients
+        + (MACS_G - 100 * 256)  # G input gradients below its first layer
+    )
+    course = bench.count_flops(_lesson_one_step(mlp_gan.FastTrainStep(), n))
+    assert course == 2 * n * needed == n * 28_975_104
+    # the graded step also computes D's weight gradients in G's update
+    reference = bench.count_flops(_lesson_one_step(mlp_gan.train_step, n))
+    assert reference == course + 2 * n * MACS_D
+
+
+def test_gradient_penalty_flops_count_the_double_backward() -> None:
+    torch.manual_seed(0)
+    critic = wgan.ConvCritic(1, 4)
+    real, fake = torch.randn(2, 1, 32, 32), torch.randn(2, 1, 32, 32)
+    forward = bench.count_flops(lambda: critic(real))
+    penalty = bench.count_flops(lambda: wgan.gradient_penalty(critic, real, fake))
+    both = bench.count_flops(lambda: wgan.gradient_penalty(critic, real, fake).backward())
+    assert penalty == pytest.approx(2 * forward, rel=0.01)  # forward + input gradients
+    assert both - penalty == pytest.approx(4 * forward, rel=0.01)  # the double backward
+
+
+def test_matmul_peak_is_positive() -> None:
+    assert bench.matmul_peak("cpu", torch.float32, sizes=(32,)) > 0
+
+
+# --- registry and options -------------------------------------------------------------------------
+
+
+def _toy_case(ctx: bench.BenchContext) -> list[bench.BenchPath]:
+    def make(scale: int) -> Any:
+        a = torch.randn(8 * scale, 8)
+        return lambda: a @ a.T
+
+    return [
+        bench.BenchPath("classic", 4, lambda: make(2)),
+        bench.BenchPath("course", 8, lambda: make(1)),
+    ]
+
+
+def test_registered_case_runs_and_is_compared_with_its_classic_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(bench._CASES, "99-toy", bench.BenchCase("99-toy", "toy", _toy_case))
+    rows, _ = bench.run(["99-toy"], options=(), peak_sizes=(16,), progress=None, **TINY)
+    classic, course = rows
+    assert (classic.path, course.path) == ("classic", "course")
+    assert course.ratio_vs_classic == pytest.approx(course.images_per_s / classic.images_per_s)
+    assert course.gflop_per_step == 2 * 8 * 8 * 8 / 1e9  # counted on the course path itself
+
+
+def test_case_decorator_registers_and_a_case_needs_a_classic_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bench, "_CASES", dict(bench._CASES))
+
+    @bench.case("98-no-classic", "no classic path")
+    def no_classic(ctx: bench.BenchContext) -> list[bench.BenchPath]:
+        return [bench.BenchPath("course", 4, lambda: lambda: None)]
+
+    assert bench._CASES["98-no-classic"].build is no_classic
+    with pytest.raises(ValueError, match="classic"):
+        bench.run(["98-no-classic"], options=(), progress=None, **TINY)
+    with pytest.raises(ValueError, match="no benchmark case"):
+        bench.run(["97-missing"], progress=None)
+
+
+def test_option_variants_resolve_amp_and_note_what_cannot_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ctx = bench.BenchContext("cpu", options=("amp", "bf16", "channels_last", "compile"))
+    monkeypatch.setattr(fast, "_cpu_supports_bf16", lambda: True)
+    names = [name for name, _ in ctx.option_variants(bench.OPTIONS)]
+    assert names == ["bf16", "channels_last", "compile"]  # amp resolved to bf16, listed once
+    assert [name for name, _ in ctx.option_variants(("compile",))] == ["compile"]
+    monkeypatch.setattr(fast, "_cpu_supports_bf16", lambda: False)
+    ctx = bench.BenchContext("cpu", options=("amp",))
+    assert ctx.option_variants(("amp",)) == [] and "amp" in ctx.skipped[0]
+    with pytest.raises(ValueError, match="unknown options"):
+        bench.BenchContext("cpu", options=("fp8",))
+
+
+def test_compile_fallback_is_noted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast, "_compile_unavailable", lambda: "no compiler here")
+    G, D = bce.PointGenerator(4, 8), bce.PointDiscriminator(8)
+    step_fn = mlp_gan.FastTrainStep(fast.FastOptions(compile=True))
+    opt_G, opt_D = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    step = stream_step(step_fn, G, D, opt_G, opt_D, [torch.randn(4, 2)], z_dim=4)
+    assert step.note() is None
+    step()
+    assert step.note() == "no compiler here"
+
+
+def test_torchvision_copy_of_the_digits_matches_the_device_data() -> None:
+    ctx = bench.BenchContext("cpu", options=(), subset=10)
+    try:
+        images, labels = ctx.mnist()
+        dataset = ctx.torchvision_mnist(transform=None)
+        assert len(dataset) == 10 and torch.equal(dataset.data, images[:, 0])
+        assert torch.equal(dataset.targets, labels)
+    finally:
+        ctx.close()
+
+
+def test_classic_path_uses_sigmoid_and_bce_loss() -> None:
+    from helpers.bench_cases import classic_gan_step
+
+    torch.manual_seed(0)
+    G, D = bce.PointGenerator(4, 8), nn.Sequential(bce.PointDiscriminator(8), nn.Sigmoid())
+    opt_G, opt_D = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    loader = [(torch.randn(6, 2), torch.zeros(6))]
+    d_loss, g_loss = classic_gan_step(G, D, opt_G, opt_D, loader, 4, torch.device("cpu"))()
+    assert isinstance(d_loss, float) and isinstance(g_loss, float)
+    assert 0 < d_loss < 10 and 0 < g_loss < 10
