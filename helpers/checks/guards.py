@@ -38,9 +38,9 @@ class forbid_reference:  # noqa: N801 - used like a function: `with forbid_refer
     """Make calls to the given reference functions or classes fail inside a ``with`` block.
 
     A function's code object is swapped, so aliases made earlier (``from helpers.mlp_gan
-    import generator_loss as g``) are blocked too. A class has its ``__init__`` and
-    ``forward`` replaced, which also blocks subclasses that do not override them. Everything
-    is restored on exit, also after an error. One instance can be entered many times
+    import generator_loss as g``) are blocked too. A class has its ``__init__``, ``forward``
+    and ``__call__`` replaced, which also blocks subclasses that do not override them.
+    Everything is restored on exit, also after an error. One instance can be entered many times
     (``blocked = forbid_reference(f)``, then ``with blocked: ...`` around each call).
     """
 
@@ -61,7 +61,7 @@ class forbid_reference:  # noqa: N801 - used like a function: `with forbid_refer
             free_vars = getattr(getattr(target, "__code__", None), "co_freevars", ())
             blocked = _blocked_code(qualname, free_vars)
             if isinstance(target, type):
-                for attr in ("__init__", "forward"):
+                for attr in ("__init__", "forward", "__call__"):
                     if attr in vars(target):
                         original = vars(target)[attr]
                         allowances.enter_context(allow(target, attr, blocked))
