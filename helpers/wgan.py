@@ -585,4 +585,4 @@ class WGANConfig:
         narrower networks and fewer steps, so that every run takes minutes, not hours."""
         if torch.device(device).type == "cuda":
             return cls()
-        return cls(base_channels=32, num_steps=600, log_every=50, sweep_steps=100)
+        return cls(base_channels=16, num_steps=2000, log_every=100, sweep_steps=300)
