@@ -572,3 +572,14 @@ def test_progressive_run_in_smoke_mode_is_short(monkeypatch: pytest.MonkeyPatch)
     G = ProGenerator(config.z_dim, config.channels)
     histories = train_progressive(G, ProDiscriminator(config.channels), images, config)
     assert [h.steps for h in histories] == [[1]] * 7
+
+
+def test_config_is_scaled_down_off_the_gpu() -> None:
+    from helpers.progan import ProGANConfig
+
+    full, cpu = ProGANConfig.for_device("cuda"), ProGANConfig.for_device("cpu")
+    assert full == ProGANConfig()
+    assert sum(cpu.fade_steps) + sum(cpu.stable_steps) < sum(full.fade_steps) + sum(
+        full.stable_steps
+    )
+    assert (cpu.lr, cpu.betas, cpu.drift, cpu.gp_weight) == (1e-3, (0.0, 0.99), 0.001, 10.0)

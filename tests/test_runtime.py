@@ -292,3 +292,22 @@ def test_setup_notebook_seeds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     first = torch.rand(3)
     runtime.seed_everything(11)
     assert torch.equal(first, torch.rand(3))
+
+
+def test_setup_notebook_uses_one_thread_in_smoke_mode(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from helpers.checks import integrity
+
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        runtime.setup_notebook()
+        assert torch.get_num_threads() == 2  # full mode leaves the threads alone
+        monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+        runtime.setup_notebook()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+        integrity.unseal()
