@@ -72,13 +72,18 @@ class Entry:
 
 def registry() -> dict[str, Entry]:
     """Every checkpoint the course ships, by name (lesson modules are imported only here)."""
-    from . import progan
+    from . import progan, stylegan
 
     return {
         "progan": Entry(
             progan.ProGenerator,
             progan.train_pretrained,
             "Lesson 4: ProGAN generator grown 4x4 -> 32x32 on MNIST (moving average)",
+        ),
+        "stylegan": Entry(
+            stylegan.StyleGenerator,
+            stylegan.train_pretrained,
+            "Lesson 5: style-based generator trained at 32x32 on MNIST (moving average)",
         ),
     }
 

@@ -17,7 +17,7 @@ import torch
 from .plotting import show_images
 from .runtime import is_grading
 
-__all__ = ["Choice", "Slider", "latent_explorer", "slider_view", "widgets_available"]
+__all__ = ["Choice", "Slider", "Toggle", "latent_explorer", "slider_view", "widgets_available"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,19 @@ class Choice:
         )
 
 
+@dataclass(frozen=True)
+class Toggle:
+    """An on/off switch (a checkbox), e.g. the noise of one generator block."""
+
+    value: bool
+    label: str = ""
+
+    def build(self, name: str) -> Any:
+        import ipywidgets
+
+        return ipywidgets.Checkbox(value=self.value, description=self.label or name)
+
+
 def widgets_available() -> bool:
     """True outside grading when ipywidgets can be imported.
 
@@ -87,7 +100,7 @@ def widgets_available() -> bool:
 def slider_view(
     draw: Callable[..., None],
     static: Sequence[Mapping[str, Any]],
-    **sliders: Slider | Choice,
+    **sliders: Slider | Choice | Toggle,
 ) -> object | None:
     """``draw(**values)`` under one slider per keyword, redrawn in place when one moves.
 

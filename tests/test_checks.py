@@ -896,3 +896,23 @@ def test_assert_float_accepts_python_and_numpy_numbers(value: object) -> None:
 def test_assert_float_rejects_lookalikes(value: object) -> None:
     with pytest.raises(CheckFailure, match="a Python float"):
         assert_float(value, "loss")
+
+
+def test_align_parameters_by_number_of_elements() -> None:
+    class Flat(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.zeros(3))
+
+    class Shaped(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.arange(3.0).reshape(1, 3, 1, 1))
+
+    flat = Flat()
+    with pytest.raises(CheckFailure, match="shapes"):
+        align_parameters(flat, Shaped(), "noise")
+    align_parameters(flat, Shaped(), "noise", reshape=True)
+    assert flat.scale.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(CheckFailure, match="numbers of elements"):
+        align_parameters(nn.Linear(2, 2), Shaped(), "noise", reshape=True)

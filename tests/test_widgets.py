@@ -108,3 +108,16 @@ def test_choice_builds_a_selection_slider_over_its_options() -> None:
     assert seen[-1] == 0.1
     with pytest.raises(ValueError, match="not one of the options"):
         Choice((1, 2), 3).build("x")
+
+
+def test_toggle_builds_a_checkbox() -> None:
+    pytest.importorskip("ipywidgets")
+    from helpers.widgets import Toggle
+
+    seen: list[tuple[bool, float]] = []
+    view = slider_view(lambda on, x: seen.append((on, x)), static=[], on=Toggle(True, "noise"),
+                       x=Slider(0.0, 1.0, 0.5, 0.0))  # fmt: skip
+    (box,) = [w for w in view.children if type(w).__name__ == "Checkbox"]
+    assert box.value is True and box.description == "noise"
+    box.value = False
+    assert seen[-1] == (False, 0.0)

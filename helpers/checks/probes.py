@@ -36,26 +36,37 @@ def parameter_shapes(module: nn.Module) -> list[list[int]]:
 
 
 @guarded
-def align_parameters(student: nn.Module, reference: nn.Module, name: str = "module") -> None:
+def align_parameters(
+    student: nn.Module, reference: nn.Module, name: str = "module", reshape: bool = False
+) -> None:
     """Copy ``reference``'s parameters into ``student`` by registration order and shape.
 
     This lets a test compare outputs of two modules whose layers are named or grouped
     differently (``nn.Sequential`` or separate attributes): only the order in which
     parameters are registered (the order layers are created) and their shapes must agree.
+    With ``reshape=True`` only the number of elements must agree (a per-channel scale stored
+    as ``[C]`` or ``[1, C, 1, 1]``), and values are copied reshaped.
     """
     if not isinstance(student, nn.Module):
         _fail(name, "an nn.Module instance", describe(student))
-    got, want = parameter_shapes(student), parameter_shapes(reference)
+    mine_params, ref_params = list(student.parameters()), list(reference.parameters())
+    if reshape:
+        got = [[p.numel()] for p in mine_params]
+        want = [[p.numel()] for p in ref_params]
+        what = "parameters with these numbers of elements"
+    else:
+        got, want = parameter_shapes(student), parameter_shapes(reference)
+        what = "parameters with shapes"
     if got != want:
         _fail(
             name,
-            f"parameters with shapes {want} (in the order the layers are created)",
+            f"{what} {want} (in the order the layers are created)",
             f"{got}",
             "check the layer sizes and that you create the layers in the order they are used",
         )
     with torch.no_grad():
-        for mine, ref in zip(student.parameters(), reference.parameters()):
-            mine.copy_(ref.to(device=mine.device, dtype=mine.dtype))
+        for mine, ref in zip(mine_params, ref_params):
+            mine.copy_(ref.reshape(mine.shape).to(device=mine.device, dtype=mine.dtype))
 
 
 class BackwardCounter:
