@@ -6,4 +6,4 @@ One module per lesson topic (``mlp_gan`` for Lesson 1) beside shared infrastruct
 (checkpoints the course trained, shipped under ``helpers/weights``).
 """
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
