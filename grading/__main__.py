@@ -29,11 +29,12 @@ from .collect import collect
 REPO = jobs.REPO
 
 
-def _assignments() -> dict[str, set[str]]:
+def _assignments(course: Path) -> dict[str, set[str]]:
+    """Each assignment of ``course`` (``solutions/NAME/NAME.ipynb``) -> its graded cells' ids."""
     import nbformat
 
     found = {}
-    for master in sorted((REPO / "solutions").glob("*/*.ipynb")):
+    for master in sorted((course / "solutions").glob("*/*.ipynb")):
         if master.stem != master.parent.name:
             continue
         nb = nbformat.read(master, as_version=4)
@@ -97,8 +98,12 @@ def grade(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     work = out / ".work"
     work.mkdir(parents=True, exist_ok=True)
-    out.chmod(0o711)
+    out.chmod(0o711)  # kernels must traverse out/.work/jobs/<unguessable>/ and nothing else
     work.chmod(0o711)
+    private = work / "private"  # masters, templates, unzipped submissions: root only
+    for folder in (private, out / "results", out / "feedback", out / "autograded"):
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o700)
     isolation = sandbox.probe()
     print(f"grading host: {isolation.describe()}")
     if not isolation.complete and not args.unisolated:
@@ -108,23 +113,41 @@ def grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    known = _assignments()
+    if isolation.user is not None and not sandbox.can_reach(isolation.user, work):
+        print(
+            f"the grading user {isolation.user!r} cannot reach {work}: every folder above "
+            "--out needs o+x (or choose an --out under such folders, e.g. /srv/grading)",
+            file=sys.stderr,
+        )
+        return 2
+    course = Path(args.course).resolve()
+    if not (course / "nbgrader_config.py").is_file():
+        print(f"{course} is not a course folder (no nbgrader_config.py)", file=sys.stderr)
+        return 2
+    known = _assignments(course)
     wanted = args.assignment or sorted(known)
     unknown = sorted(set(wanted) - set(known))
     if unknown:
         print(f"unknown assignments: {unknown}; known: {sorted(known)}", file=sys.stderr)
         return 2
-    found = collect(Path(args.submissions), {a: known[a] for a in wanted}, work)
+    submissions = Path(args.submissions)
+    if submissions.stat().st_mode & 0o005:
+        print(f"warning: other users can read {submissions}; `chmod o-rwx` it so that no "
+              "graded kernel can open another student's notebook")  # fmt: skip
+    found = collect(submissions, {a: known[a] for a in wanted}, private)
     for problem in found.problems:
         print(f"note: {problem}")
     todo = [s for s in found.submissions if in_shard(s.student, args.shard)]
-    config = REPO / "nbgrader_config.py"
-    templates = {a: jobs.prepare_template(a, work, config) for a in wanted}
-    kernels = sandbox.write_kernelspec(work / "jupyter", isolation, sandbox.Limits(
+    templates = {a: jobs.prepare_template(a, private, course) for a in wanted}
+    kernels = sandbox.write_kernelspec(private / "jupyter", isolation, sandbox.Limits(
         memory_bytes=int(args.memory * 1024**3)))  # fmt: skip
     db_url = args.db_url or f"sqlite:///{out / 'gradebook.db'}"
     for assignment in wanted:
-        book.ensure_assignment(db_url, assignment, work, config)
+        book.ensure_assignment(db_url, assignment, private, course)
+    # the scores of the whole class: root only
+    for name in ["grades.csv"] + ([] if args.db_url else ["gradebook.db"]):
+        (out / name).touch(mode=0o600)
+        (out / name).chmod(0o600)
     pending = []
     for submission in todo:
         stored = (
@@ -177,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("submissions", help="folder (one sub-folder per student) or zip of one")
     g.add_argument("--out", required=True, help="output folder: results, feedback, grades.csv")
     g.add_argument("--workers", type=int, default=2, help="submissions graded in parallel")
+    private = "course folder with nbgrader_config.py and solutions/ (default: this repository)"
+    g.add_argument("--course", default=str(REPO), help=private)
     g.add_argument("--assignment", action="append", help="grade only this one (repeatable)")
     g.add_argument("--shard", type=_shard, default=(1, 1), help="K/N: this host's slice")
     g.add_argument("--db-url", help="gradebook URL (default: sqlite in --out)")

@@ -16,15 +16,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .jobs import REPO, _env, _nbgrader
+from .jobs import _env, _nbgrader
 
 __all__ = ["ensure_assignment", "record", "results", "write_csv"]
 
 COURSE_ID = "gan-course"
 
 
-def ensure_assignment(db_url: str, assignment: str, work: Path, config: Path) -> None:
-    """Make the gradebook know the assignment's cells (once; safe for concurrent hosts)."""
+def ensure_assignment(db_url: str, assignment: str, work: Path, course: Path) -> None:
+    """Make the gradebook know the cells of ``course``'s assignment (once; safe for
+    concurrent hosts)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     for attempt in range(6):
@@ -38,8 +39,8 @@ def ensure_assignment(db_url: str, assignment: str, work: Path, config: Path) ->
         if folder.exists():
             shutil.rmtree(folder)
         (folder / "solutions").mkdir(parents=True)
-        shutil.copy(config, folder / "nbgrader_config.py")
-        shutil.copytree(REPO / "solutions" / assignment, folder / "solutions" / assignment)
+        shutil.copy(course / "nbgrader_config.py", folder / "nbgrader_config.py")
+        shutil.copytree(course / "solutions" / assignment, folder / "solutions" / assignment)
         try:
             _nbgrader(folder, "generate_assignment", assignment, "--force",
                       f"--CourseDirectory.db_url={db_url}", env=_env({}))  # fmt: skip

@@ -53,12 +53,13 @@ def student_id(folder_name: str) -> str:
     """A stable student id from a submission folder's name.
 
     Moodle's ``Ada Lovelace_12345_assignsubmission_file_`` gives ``12345``; anything else is
-    kept, with characters nbgrader does not accept in ids replaced by ``-``.
+    kept, with characters nbgrader does not accept in ids replaced by ``-`` and leading or
+    trailing dots removed (an id is a folder name: never ``..``).
     """
     moodle = re.match(r"^.*?_(\d+)_assignsubmission", folder_name)
     if moodle:
         return moodle.group(1)
-    return re.sub(r"[^A-Za-z0-9_.@-]", "-", folder_name).strip("-") or "unknown"
+    return re.sub(r"[^A-Za-z0-9_.@-]", "-", folder_name).strip("-.") or "unknown"
 
 
 def _sha256(path: Path) -> str:

@@ -63,9 +63,11 @@ def _nbgrader(folder: Path, *args: str, env: dict[str, str], timeout: float = 60
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def prepare_template(assignment: str, work: Path, config: Path) -> Template:
-    """The assignment's template course: config, master notebook, a gradebook with its cells."""
-    master = REPO / "solutions" / assignment / f"{assignment}.ipynb"
+def prepare_template(assignment: str, work: Path, course: Path) -> Template:
+    """The assignment's template: ``course``'s config and master notebook, and a gradebook
+    with its cells."""
+    config = course / "nbgrader_config.py"
+    master = course / "solutions" / assignment / f"{assignment}.ipynb"
     digest = hashlib.sha256(master.read_bytes() + config.read_bytes()).hexdigest()
     folder = work / "templates" / f"{assignment}-{digest[:12]}"
     if not (folder / "ready").exists():

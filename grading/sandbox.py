@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Isolation", "Limits", "probe", "wrap_command", "write_kernelspec"]
+__all__ = ["Isolation", "Limits", "can_reach", "probe", "wrap_command", "write_kernelspec"]
 
 GRADER_USER = "gan-grader"
 
@@ -109,6 +109,11 @@ def probe() -> Isolation:
             )
             user = None
     return Isolation(network, user, tuple(reasons))
+
+
+def can_reach(user: str, folder: Path) -> bool:
+    """Whether ``user`` can traverse every folder down to ``folder`` (o+x on each)."""
+    return _run(["runuser", "-u", user, "--", "test", "-x", str(folder)]).returncode == 0
 
 
 def write_kernelspec(folder: Path, isolation: Isolation, limits: Limits) -> Path:

@@ -7,8 +7,16 @@ notebook's setup and solution cells, exactly as the grading kernel would run it.
 
 import functools
 
+import nbformat
 import pytest
-from nbtools import ASSIGNMENTS, ExerciseRunner, load_variants, variants_file
+from nbtools import (
+    ASSIGNMENTS,
+    ExerciseRunner,
+    load_variants,
+    nbgrader_meta,
+    release_notebook,
+    variants_file,
+)
 
 MIN_VARIANTS = 3
 
@@ -95,6 +103,30 @@ def test_an_earlier_mistake_does_not_cost_points_twice(assignment, grade_id, bro
     code = variants.WRONG[broken[0]][broken[1]]
     if user:
         code += variants.RIGHT[grade_id][user]
+    outcome = runner(assignment).run(grade_id, code)
+    assert outcome.passed, outcome.error
+
+
+@functools.cache
+def _stub_before(assignment: str, test_id: str) -> str:
+    """The student release's stub of the exercise that ``test_id`` grades (the solution cell
+    just above it), which raises NotImplementedError."""
+    cells = nbformat.read(release_notebook(assignment), as_version=4).cells
+    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == test_id)
+    return next(c.source for c in reversed(cells[:index]) if nbgrader_meta(c).get("solution"))
+
+
+@pytest.mark.parametrize(
+    ("assignment", "grade_id", "broken", "user"), INDEPENDENT, ids=_ids(INDEPENDENT)
+)
+def test_an_unfinished_earlier_exercise_does_not_cost_points_twice(
+    assignment, grade_id, broken, user
+):
+    """An earlier exercise left as the release's stub (it raises, returns nothing usable) must
+    not fail a later exercise's visible or hidden tests."""
+    code = _stub_before(assignment, broken[0])
+    if user:
+        code += "\n" + load_variants(assignment).RIGHT[grade_id][user]
     outcome = runner(assignment).run(grade_id, code)
     assert outcome.passed, outcome.error
 

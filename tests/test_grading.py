@@ -1,0 +1,493 @@
+"""Class-scale grading (``python -m grading``): collection, scan, shards, CSV, and a tamper suite.
+
+The unit tests run in milliseconds. The tamper suite (marked ``slow``) grades a real lesson
+and a tiny synthetic assignment through the command an instructor runs, isolated when the
+host allows it; every submission must end with the score its honest content deserves, and
+the batch must never crash. Set ``GAN_COURSE_REQUIRE_ISOLATION=1`` (CI does) to fail rather
+than skip where the host cannot isolate kernels.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import html
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_notebook
+from nbtools import ROOT, grade_cells, source_notebook
+
+from grading import __main__ as cli
+from grading import book, sandbox
+from grading.collect import collect, normalise_name, student_id
+from grading.scan import scan_notebook, scan_source
+
+# ---------------------------------------------------------------------------------------------
+# a tiny synthetic assignment: two one-point exercises, no torch, seconds to grade
+TINY = "00-tiny"
+
+
+def _meta(grade_id: str, *, grade: bool, solution: bool, points: int | None = None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
+            "solution": solution}  # fmt: skip
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def tiny_notebook(double: str = "return 2 * x", square: str = "return x * x") -> NotebookNode:
+    """The tiny assignment with the given bodies for its two functions (master = defaults)."""
+
+    def solution(name: str, body: str) -> NotebookNode:
+        source = f"def {name}(x):\n" + textwrap.indent(body, "    ")
+        return new_code_cell(source, metadata=_meta(name, grade=False, solution=True))
+
+    def test(name: str, cases: str) -> NotebookNode:
+        source = f"for x, want in {cases}:\n    assert {name}(x) == want, ({name}(x), want)"
+        return new_code_cell(source, metadata=_meta(f"test_{name}", grade=True, solution=False,
+                                                    points=1))  # fmt: skip
+
+    nb = new_notebook(cells=[
+        solution("double", double), test("double", "[(3, 6), (-2, -4)]"),
+        solution("square", square), test("square", "[(3, 9), (-2, 4)]"),
+    ])  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    return nb
+
+
+def tiny_course(folder: Path) -> Path:
+    """A private course folder (what ``--course`` points at) holding only the tiny assignment."""
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    master = tiny_notebook()
+    for cell in master.cells:
+        if cell.metadata["nbgrader"]["solution"]:
+            cell.source = cell.source.replace("    return", "    ### BEGIN SOLUTION\n    return")
+            cell.source += "\n    ### END SOLUTION"
+    (folder / "solutions" / TINY).mkdir(parents=True)
+    nbformat.write(master, folder / "solutions" / TINY / f"{TINY}.ipynb")
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------
+# unit tests: names, collection, scan, shards, CSV
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("01-vanilla-gan.ipynb", "01-vanilla-gan"),
+        ("Copy of 01-vanilla-gan.ipynb", "01-vanilla-gan"),
+        ("Copy of Copy of 01-vanilla-gan (2).ipynb", "01-vanilla-gan"),
+        ("01-vanilla-gan - Copy.ipynb", "01-vanilla-gan"),
+        ("01_vanilla_gan.IPYNB", "01-vanilla-gan"),
+    ],
+)
+def test_normalise_name(filename: str, expected: str) -> None:
+    assert normalise_name(filename) == expected
+
+
+def test_student_ids_from_lms_folders() -> None:
+    assert student_id("Ada Lovelace_12345_assignsubmission_file_") == "12345"
+    assert student_id("ada.lovelace@uni.edu") == "ada.lovelace@uni.edu"
+    assert student_id("Ada Lovelace") == "Ada-Lovelace"
+    assert student_id("../../etc") == "etc"
+
+
+def _write(path: Path, notebook: NotebookNode | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(notebook, str):
+        path.write_text(notebook)
+    else:
+        nbformat.write(notebook, path)
+    return path
+
+
+ASSIGNMENTS = {TINY: {"test_double", "test_square"}, "01-other": {"test_other"}}
+
+
+def test_collect_understands_folders_lms_names_and_renames(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    _write(root / "ada" / f"{TINY}.ipynb", tiny_notebook())
+    _write(root / "Bob B_777_assignsubmission_file_" / "sub" / f"Copy of {TINY} (1).ipynb",
+           tiny_notebook())  # fmt: skip
+    _write(root / "cy" / "untitled.ipynb", tiny_notebook())  # recognised by its grade ids
+    _write(root / "cy" / ".ipynb_checkpoints" / f"{TINY}-checkpoint.ipynb", tiny_notebook())
+    _write(root / f"dee_1_2_{TINY}.ipynb", tiny_notebook())  # Canvas: a flat folder
+    _write(root / "eve" / f"{TINY}.ipynb", tiny_notebook())
+    _write(root / "eve" / f"{TINY} (1).ipynb", tiny_notebook())  # a duplicate
+    _write(root / "fay" / "notes.ipynb", new_notebook())  # nothing to grade
+    _write(root / "readme.txt", "not a submission")
+    found = collect(root, ASSIGNMENTS, tmp_path / "scratch")
+    got = {(s.student, s.assignment, s.path.name) for s in found.submissions}
+    assert got == {
+        ("ada", TINY, f"{TINY}.ipynb"),
+        ("777", TINY, f"Copy of {TINY} (1).ipynb"),
+        ("cy", TINY, "untitled.ipynb"),
+        ("dee", TINY, f"dee_1_2_{TINY}.ipynb"),
+        ("eve", TINY, f"{TINY} (1).ipynb"),  # sorted first; the other one is reported
+    }
+    problems = "\n".join(found.problems)
+    assert "eve: two notebooks" in problems
+    assert "fay: notes.ipynb matches no assignment" in problems
+    assert "fay: no notebook to grade" in problems
+    assert "readme.txt" in problems
+
+
+def test_collect_keeps_an_unreadable_notebook_named_like_the_assignment(tmp_path: Path) -> None:
+    """An invalid file is graded (to zero, with a reason), not silently dropped."""
+    _write(tmp_path / "in" / "kim" / f"{TINY}.ipynb", "{ not json")
+    found = collect(tmp_path / "in", ASSIGNMENTS, tmp_path / "scratch")
+    assert [(s.student, s.assignment) for s in found.submissions] == [("kim", TINY)]
+
+
+def test_collect_reads_a_zip_of_one_folder_and_refuses_unsafe_paths(tmp_path: Path) -> None:
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr(f"export/ada/{TINY}.ipynb", nbformat.writes(tiny_notebook()))
+        handle.writestr("__MACOSX/._junk", "")
+    found = collect(archive, ASSIGNMENTS, tmp_path / "scratch")
+    assert [(s.student, s.assignment) for s in found.submissions] == [("ada", TINY)]
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as handle:
+        handle.writestr("../../escape.ipynb", "{}")
+    with pytest.raises(ValueError, match="unsafe path"):
+        collect(evil, ASSIGNMENTS, tmp_path / "scratch2")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import helpers.checks as c\nc._fail = lambda *a, **k: None",
+        "from helpers import checks\nchecks.assert_close = print",
+        "import torch\ntorch.allclose = lambda *a, **k: True",
+        "import torch as t\nsetattr(t, 'equal', lambda *a: True)",
+        "import numpy as np\ndel np.isclose",
+        "import sys\nsys.modules['helpers.checks'] = None",
+        "import builtins\nbuiltins.isinstance = lambda *a: True",
+        "from helpers import mlp_gan\nmlp_gan.generator_loss.__code__ = (lambda x: 0).__code__",
+        "import helpers\nvars(helpers)['checks'] = None",
+        "object.__setattr__(something, 'x', 1)",
+        "f.__globals__['checks'] = None",
+    ],
+)
+def test_scan_flags_rebinding(source: str) -> None:
+    assert scan_source(source), f"not flagged:\n{source}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import torch\nx = torch.zeros(3)\nx[0] = 1.0",
+        "model.weight.data = torch.zeros(3)",
+        "%matplotlib inline\nimport numpy as np\ny = np.ones(2)",
+        "self.scale = nn.Parameter(torch.zeros(3))",
+        "def f(:\n  broken syntax is not our business",
+    ],
+)
+def test_scan_leaves_ordinary_code_alone(source: str) -> None:
+    assert scan_source(source) == []
+
+
+def test_scan_of_every_master_notebook_is_clean() -> None:
+    for master in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        assert scan_notebook(master) == [], master.name
+
+
+def test_shards_split_students_deterministically_and_completely() -> None:
+    students = [f"student{i:03d}" for i in range(300)]
+    for n in (1, 2, 3, 7):
+        slices = [[s for s in students if cli.in_shard(s, (k, n))] for k in range(1, n + 1)]
+        assert sorted(sum(slices, [])) == students  # every student exactly once
+        if n > 1:
+            assert min(len(part) for part in slices) > 300 / n / 2  # roughly even
+    assert [cli.in_shard("ada", (1, 2)) for _ in range(3)] == [cli.in_shard("ada", (1, 2))] * 3
+
+
+@pytest.mark.parametrize("bad", ["0/2", "3/2", "1-2", "x/y"])
+def test_bad_shard_is_a_clear_error(bad: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["grade", "in", "--out", "out", "--shard", bad])
+    assert "--shard" in capsys.readouterr().err
+
+
+def _result(student: str, assignment: str, score: float, flags=(), errors=()) -> dict:
+    return {"student": student, "assignment": assignment, "score": score, "scores": {},
+            "flags": list(flags), "errors": list(errors)}  # fmt: skip
+
+
+def test_csv_has_one_column_per_assignment_the_roster_and_the_review(tmp_path: Path) -> None:
+    for result in [
+        _result("ada", "01-a", 3.0),
+        _result("ada", "02-b", 1.5, flags=["cell 4, line 1: torch.equal = f"]),
+        _result("bob", "02-b", 0.0, errors=["stopped after 60 s: ungraded cells score 0"]),
+    ]:
+        path = tmp_path / "results" / result["student"] / f"{result['assignment']}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result))
+    path = book.write_csv(tmp_path, ["01-a", "02-b"], roster={"ada": "LMS-1"})
+    rows = list(csv.DictReader(path.open()))
+    assert [r["student_id"] for r in rows] == ["ada", "bob"]
+    assert rows[0] | {"review": ""} == {"student_id": "ada", "lms_id": "LMS-1", "01-a": "3",
+                                         "02-b": "1.5", "total": "4.5", "review": ""}  # fmt: skip
+    assert "02-b: cell 4, line 1: torch.equal" in rows[0]["review"]
+    assert rows[1]["01-a"] == "" and rows[1]["total"] == "0" and rows[1]["lms_id"] == ""
+    assert "stopped after 60 s" in rows[1]["review"]
+
+
+def test_progress_line_counts_and_estimates() -> None:
+    stream = io.StringIO()
+    progress = cli.Progress(2, stream=stream)
+    progress.update(True)
+    progress.update(False)
+    text = stream.getvalue()
+    assert "1/2 graded, 0 with errors" in text and "2/2 graded, 1 with errors" in text
+    assert text.endswith("\n")
+
+
+def test_a_folder_that_is_not_a_course_is_refused(tmp_path: Path, capsys) -> None:
+    code = cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--course",
+                     str(tmp_path), "--unisolated"])  # fmt: skip
+    assert code == 2 and "not a course folder" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# the tamper suite: the instructor's command on hostile submissions
+
+
+def _isolation_or_skip() -> sandbox.Isolation:
+    isolation = sandbox.probe()
+    if not isolation.complete:
+        reason = f"this host cannot isolate grading kernels: {isolation.describe()}"
+        if os.environ.get("GAN_COURSE_REQUIRE_ISOLATION") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return isolation
+
+
+@pytest.fixture
+def reachable_tmp():
+    """A scratch folder the unprivileged grading user can traverse (pytest's are 0700)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="gan-grading-test-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _memory_cap_is_enforced(limit: int) -> bool:
+    """An address-space cap of ``limit`` bytes stops a process asking for 4x that much."""
+    code = (
+        f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+        f"try:\n    bytearray({4 * limit})\nexcept MemoryError:\n    raise SystemExit(7)"
+    )
+    return subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 7
+
+
+def _grade(submissions: Path, out: Path, *extra: str, timeout: int = 900) -> str:
+    command = [sys.executable, "-m", "grading", "grade", str(submissions), "--out", str(out),
+               *extra]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def _rows(out: Path) -> dict[str, dict[str, str]]:
+    return {row["student_id"]: row for row in csv.DictReader((out / "grades.csv").open())}
+
+
+def _scores(out: Path, student: str, assignment: str) -> dict[str, float]:
+    return json.loads((out / "results" / student / f"{assignment}.json").read_text())["scores"]
+
+
+HOSTILE_DOUBLE = {
+    # (g) read the gradebook: the right answer only if the file could be read
+    "reads_gradebook": textwrap.dedent("""\
+        import pathlib
+        readable = False
+        for folder in pathlib.Path.cwd().resolve().parents:
+            try:
+                (folder / "gradebook.db").read_bytes()
+                readable = True
+            except OSError:
+                pass
+        return 2 * x if readable else None"""),
+    # (h) hang
+    "hangs": "while True:\n    pass",
+    # (i) exhaust memory (only graded after the cap was seen to work)
+    "hogs_memory": "blocks = [bytearray(2**30) for _ in range(50)]\nreturn 2 * x",
+    # network: the right answer only if a socket reaches outside
+    "opens_socket": textwrap.dedent("""\
+        import socket
+        try:
+            socket.create_connection(("1.1.1.1", 53), timeout=3).close()
+            return 2 * x
+        except OSError:
+            return None"""),
+}
+
+
+@pytest.mark.slow
+def test_tamper_suite_on_the_tiny_assignment(reachable_tmp: Path) -> None:
+    """(a) edited, (b) deleted, (c) stripped test cells, (g) gradebook reads, (h) a hang,
+    (i) a memory hog, (j) renamed files, (k) invalid JSON, and a socket: each scores what its
+    honest content deserves (0 for the tampered ``double``, 1 for the correct ``square``)."""
+    isolation = _isolation_or_skip()
+    course = tiny_course(reachable_tmp / "course")
+    subs = reachable_tmp / "submissions"
+    _write(subs / "honest" / f"{TINY}.ipynb", tiny_notebook())
+    _write(subs / "renamed" / f"Copy of {TINY} (2).ipynb", tiny_notebook())  # (j)
+    _write(subs / "invalid" / f"{TINY}.ipynb", '{"cells": [')  # (k)
+    wrong = "return x + x + 1"
+    edited = tiny_notebook(double=wrong)
+    edited.cells[1].source = "pass"  # (a)
+    _write(subs / "edits_test" / f"{TINY}.ipynb", edited)
+    deleted = tiny_notebook(double=wrong)
+    del deleted.cells[1]  # (b)
+    _write(subs / "deletes_test" / f"{TINY}.ipynb", deleted)
+    stripped = tiny_notebook(double=wrong)
+    stripped.cells[1].metadata = {}  # (c)
+    stripped.cells[1].source = "pass"
+    _write(subs / "strips_test" / f"{TINY}.ipynb", stripped)
+    memory = 6 * 1024**3
+    hostile = dict(HOSTILE_DOUBLE)
+    if not _memory_cap_is_enforced(memory):
+        hostile.pop("hogs_memory")  # never run a hog without a working cap
+    for name, body in hostile.items():
+        _write(subs / name / f"{TINY}.ipynb", tiny_notebook(double=body))
+    subs.chmod(0o700)
+    out = reachable_tmp / "out"
+    log = _grade(subs, out, "--course", str(course), "--workers", "2", "--cell-timeout", "20",
+                 "--memory", str(memory / 1024**3))  # fmt: skip
+    assert isolation.describe() in log and "warning" not in log
+
+    expected = {"honest": (1, 1), "renamed": (1, 1), "invalid": (0, 0)}
+    expected |= {name: (0, 1) for name in ["edits_test", "deletes_test", "strips_test", *hostile]}
+    got = {student: tuple(_scores(out, student, TINY)[f"test_{f}"] for f in ("double", "square"))
+           for student in expected}  # fmt: skip
+    table = "\n".join(f"{s:14} expected {expected[s]} got {got[s]}" for s in expected)
+    assert got == expected, f"{table}\n{log}"
+    rows = _rows(out)
+    assert "not a readable notebook" in rows["invalid"]["review"]
+    assert rows["honest"]["review"] == "" and rows["honest"]["total"] == "2"
+    page = (out / "feedback" / "honest" / f"{TINY}.html").read_text()
+    assert "assert double(x) == want" in html.unescape(re.sub(r"<[^>]+>", "", page))
+
+    # re-run: everything is already graded, nothing is graded twice
+    assert "0 to grade" in _grade(subs, out, "--course", str(course))
+    # a lost result (a worker died) is graded again, the rest is kept
+    (out / "results" / "honest" / f"{TINY}.json").unlink()
+    assert "1 to grade" in _grade(subs, out, "--course", str(course))
+    assert _rows(out) == rows
+    # sequential grading gives the same rows (a few students, to keep the suite short)
+    subset = reachable_tmp / "subset"
+    for student in ("honest", "edits_test", "invalid"):
+        shutil.copytree(subs / student, subset / student)
+    sequential = reachable_tmp / "sequential"
+    _grade(subset, sequential, "--course", str(course), "--workers", "1")
+    assert _rows(sequential) == {s: rows[s] for s in ("honest", "edits_test", "invalid")}
+
+
+def _with_body(nb: NotebookNode, grade_id: str, body: str) -> NotebookNode:
+    """``nb`` with the solution cell ``grade_id`` replaced by ``body``."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = textwrap.dedent(body)
+            return nb
+    raise KeyError(grade_id)
+
+
+WRONG_LOSS = """\
+    def generator_loss(fake_logits):
+        return F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+"""
+
+LESSON_ONE_TAMPERING = {
+    # (d) patch the checks and the torch functions they rely on, with a wrong answer
+    "patches_checks": WRONG_LOSS
+    + """\
+    import helpers.checks as c
+    import torch as t
+    from helpers.checks import assertions
+    c._fail = lambda *a, **k: None
+    c.assert_close = lambda *a, **k: None
+    t.allclose = lambda *a, **k: True
+    try:
+        assertions._fail = lambda *a, **k: None
+    except Exception:
+        pass
+""",
+    # (e) an object that claims to equal anything
+    "always_equal": """\
+    class Anything(float):
+        def __eq__(self, other):
+            return True
+        def __bool__(self):
+            return True
+        __hash__ = float.__hash__
+
+    def generator_loss(fake_logits):
+        return Anything(0.0)
+""",
+    # (f) delegate to the reference the hidden tests compare with
+    "delegates": """\
+    from helpers import mlp_gan as _m
+
+    def generator_loss(fake_logits):
+        return _m.generator_loss(fake_logits)
+""",
+}
+
+
+@pytest.mark.slow
+def test_tamper_suite_on_lesson_one(reachable_tmp: Path) -> None:
+    """(d) patched checks or torch, (e) an always-equal object, (f) delegation: zero for the
+    tampered exercise, full marks for every untouched correct one; the scan flags (d)."""
+    _isolation_or_skip()
+    assignment = "01-vanilla-gan"
+    master = nbformat.read(source_notebook(assignment), 4)
+    subs = reachable_tmp / "submissions"
+    _write(subs / "honest" / f"{assignment}.ipynb", master)
+    for student, body in LESSON_ONE_TAMPERING.items():
+        _write(subs / student / f"{assignment}.ipynb", _with_body(master, "generator_loss", body))
+    out = reachable_tmp / "out"
+    _grade(subs, out, "--assignment", assignment, "--workers", "2")
+    full = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+            for c in grade_cells(master).values()}  # fmt: skip
+    assert _scores(out, "honest", assignment) == full
+    for student in LESSON_ONE_TAMPERING:
+        assert _scores(out, student, assignment) == full | {"test_generator_loss": 0.0}, student
+    rows = _rows(out)
+    assert "c._fail" in rows["patches_checks"]["review"]
+    assert rows["honest"]["review"] == ""
+
+
+@pytest.mark.slow
+def test_an_output_folder_the_grading_user_cannot_reach_is_refused(tmp_path: Path) -> None:
+    isolation = _isolation_or_skip()
+    course = tiny_course(tmp_path / "course")
+    _write(tmp_path / "in" / "ada" / f"{TINY}.ipynb", tiny_notebook())
+    tmp_path.chmod(0o700)
+    command = [sys.executable, "-m", "grading", "grade", str(tmp_path / "in"), "--out",
+               str(tmp_path / "out"), "--course", str(course)]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{isolation.user!r} cannot reach" in result.stderr
