@@ -95,6 +95,10 @@ def _mnist_source() -> Path:
 def grade(args: argparse.Namespace) -> int:
     # nbgrader's Gradebook runs the `alembic` executable that lives beside this Python
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    course = Path(args.course).resolve()
+    if not (course / "nbgrader_config.py").is_file():
+        print(f"{course} is not a course folder (no nbgrader_config.py)", file=sys.stderr)
+        return 2
     out = Path(args.out).resolve()
     work = out / ".work"
     work.mkdir(parents=True, exist_ok=True)
@@ -119,10 +123,6 @@ def grade(args: argparse.Namespace) -> int:
             "--out needs o+x (or choose an --out under such folders, e.g. /srv/grading)",
             file=sys.stderr,
         )
-        return 2
-    course = Path(args.course).resolve()
-    if not (course / "nbgrader_config.py").is_file():
-        print(f"{course} is not a course folder (no nbgrader_config.py)", file=sys.stderr)
         return 2
     known = _assignments(course)
     wanted = args.assignment or sorted(known)
