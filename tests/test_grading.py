@@ -491,3 +491,97 @@ def test_an_output_folder_the_grading_user_cannot_reach_is_refused(tmp_path: Pat
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"{isolation.user!r} cannot reach" in result.stderr
+
+
+POSTGRES_BIN = Path("/usr/lib/postgresql")
+
+
+@pytest.fixture
+def postgres(reachable_tmp: Path):
+    """A throw-away PostgreSQL server on 127.0.0.1, run as the ``postgres`` user; its URL."""
+    import socket
+
+    binaries = sorted(POSTGRES_BIN.glob("*/bin/pg_ctl"))
+    if not binaries or os.geteuid() != 0 or shutil.which("runuser") is None:
+        pytest.skip("needs root and Debian's postgresql package (`apt-get install postgresql`)")
+    pytest.importorskip("psycopg", reason="PostgreSQL gradebooks need `psycopg[binary]`")
+    bin_dir = binaries[-1].parent
+    data = reachable_tmp / "pgdata"
+    data.mkdir()
+    shutil.chown(data, "postgres", "postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
+                       capture_output=True, timeout=120)  # fmt: skip
+
+    as_postgres(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "grader")
+    options = f"-k {data} -p {port} -c listen_addresses=127.0.0.1"
+    log = str(data / "server.log")  # not our pipes: pg_ctl would wait for the server to exit
+    as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", log, "-w", "start")
+    try:
+        yield f"postgresql+psycopg://grader@127.0.0.1:{port}/postgres"
+    finally:
+        as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+
+
+def _gradebook_scores(db_url: str) -> dict[tuple[str, str], float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id=book.COURSE_ID) as gb:
+        return {
+            (student.id, grade.name): grade.score
+            for student in gb.students
+            for grade in gb.find_submission_notebook(TINY, TINY, student.id).grades
+            if grade.cell_type == "code"
+        }
+
+
+@pytest.mark.slow
+def test_two_shards_share_one_postgresql_gradebook(reachable_tmp: Path, postgres: str) -> None:
+    """Two hosts (here two processes) grade one half of the class each into one PostgreSQL
+    gradebook; it ends up with the grades a single host writes to its own SQLite file."""
+    _isolation_or_skip()
+    course = tiny_course(reachable_tmp / "course")
+    subs = reachable_tmp / "submissions"
+    bodies = {"ada": "return 2 * x", "bob": "return x + x + 1", "cy": "return x << 1",
+              "dee": "return None", "eve": "return 2.0 * x"}  # fmt: skip
+    for student, body in bodies.items():
+        _write(subs / student / f"{TINY}.ipynb", tiny_notebook(double=body))
+    subs.chmod(0o700)
+    assert {cli.in_shard(s, (1, 2)) for s in bodies} == {True, False}, "both shards get work"
+    shards = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "grading",
+                "grade",
+                str(subs),
+                "--course",
+                str(course),
+                "--out",
+                str(reachable_tmp / f"host{k}"),
+                "--shard",
+                f"{k}/2",
+                "--workers",
+                "1",
+                "--db-url",
+                postgres,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        for k in (1, 2)
+    ]
+    logs = [shard.communicate(timeout=600)[0] for shard in shards]
+    assert [shard.returncode for shard in shards] == [0, 0], "\n".join(logs)
+    single = reachable_tmp / "single"
+    _grade(subs, single, "--course", str(course), "--workers", "2")
+    expected = _gradebook_scores(f"sqlite:///{single / 'gradebook.db'}")
+    assert len(expected) == 2 * len(bodies)
+    assert _gradebook_scores(postgres) == expected
