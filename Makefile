@@ -44,9 +44,11 @@ format: install  ## apply ruff's formatting and fixes
 release: install  ## regenerate the student release notebooks/ from solutions/
 	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
 
-autograde: install  ## autograde every submission under submitted/<student>/<assignment>/
-	for a in $(ASSIGNMENTS); do $(BIN)/nbgrader autograde $$a || exit 1; done
-	$(BIN)/nbgrader export
+SUBMISSIONS ?= submitted
+OUT ?= graded
+WORKERS ?= 2
+autograde: install  ## grade SUBMISSIONS (folder or zip) into OUT: isolated, parallel, resumable (root)
+	$(BIN)/python -m grading grade $(SUBMISSIONS) --out $(OUT) --workers $(WORKERS)
 
 clean:  ## remove grading output and caches
 	rm -rf autograded feedback gradebook.db .pytest_cache mutants
