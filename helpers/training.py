@@ -11,6 +11,7 @@ import hashlib
 import json
 import marshal
 import os
+import types
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -143,13 +144,26 @@ def train_gan(
 
 
 def fingerprint(fn: Callable[..., Any]) -> str:
-    """A short hash of a function's compiled code: it changes when the function is rewritten.
+    """A short hash of what a function does: it changes when the function is rewritten, not
+    when the same code is run again from another file or line (a notebook cell compiled by a
+    new kernel gets a new file name, and the cache must still find its runs).
 
     Taught in: 03-wgan, section 5.
     """
     code = getattr(fn, "__code__", None)
-    payload = marshal.dumps(code) if code is not None else repr(fn).encode()
+    payload = _code_identity(code) if code is not None else repr(fn).encode()
     return hashlib.sha256(payload).hexdigest()[:12]
+
+
+def _code_identity(code: types.CodeType) -> bytes:
+    """A code object's bytecode, constants (nested functions included) and names, without its
+    file name and line numbers."""
+    consts = tuple(
+        _code_identity(c) if isinstance(c, types.CodeType) else c for c in code.co_consts
+    )
+    return marshal.dumps((code.co_code, consts, code.co_names, code.co_varnames,
+                          code.co_freevars, code.co_cellvars, code.co_argcount,
+                          code.co_kwonlyargcount, code.co_flags))  # fmt: skip
 
 
 def cached(

@@ -321,3 +321,21 @@ def test_fingerprint_changes_with_the_code() -> None:
         return x + 2
 
     assert fingerprint(a) == fingerprint(a) and fingerprint(a) != fingerprint(b)
+
+
+def test_fingerprint_ignores_where_the_code_was_compiled() -> None:
+    """A notebook cell run by a new kernel is compiled under a new file name: same fingerprint.
+    A change of a nested function, a constant or a name still changes it."""
+    from helpers.training import fingerprint
+
+    def compiled(source: str, filename: str, blank_lines: int = 0):  # noqa: ANN202
+        namespace: dict = {}
+        exec(compile("\n" * blank_lines + source, filename, "exec"), namespace)  # noqa: S102
+        return namespace["step"]
+
+    source = "def step(x):\n    def inner(y):\n        return y * 2\n    return inner(x) + 1\n"
+    first = compiled(source, "/tmp/ipykernel_101/1234.py")
+    assert fingerprint(first) == fingerprint(compiled(source, "/tmp/ipykernel_202/99.py", 7))
+    for changed in (source.replace("y * 2", "y * 3"), source.replace("+ 1", "- 1"),
+                    source.replace("inner(x)", "abs(x)")):  # fmt: skip
+        assert fingerprint(first) != fingerprint(compiled(changed, "cell.py")), changed
