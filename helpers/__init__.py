@@ -7,3 +7,6 @@ One module per lesson topic (``mlp_gan`` for Lesson 1) beside shared infrastruct
 """
 
 __version__ = "0.5.0"
+# Setup cells check this: `helpers` is a common name, and a student's own helpers.py could shadow
+# this package.
+__course__ = "gan-course"

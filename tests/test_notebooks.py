@@ -174,4 +174,74 @@ def test_setup_cell_pins_the_current_helpers_version(assignment):
     )
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["version"] == helpers.__version__
-    assert f"@v{helpers.__version__}" in setup.source, "bump the setup cell's helpers tag"
+    assert f'HELPERS_VERSION = "{helpers.__version__}"' in setup.source, "bump HELPERS_VERSION"
+    source = f'"git+{project["urls"]["Source"]}@v{{HELPERS_VERSION}}"'
+    assert source in setup.source, f"the setup cell must install from {source}"
+    assert 'os.environ.get(\n    "GAN_COURSE_HELPERS"' in setup.source, "keep the source override"
+    assert setup.source.index("import helpers\n") < setup.source.index("from helpers import")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_notebook_has_a_colab_badge_to_its_release(assignment):
+    """The badge opens the student release in notebooks/ (never the solutions)."""
+    import re
+
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    repo = project["urls"]["Source"].removeprefix("https://github.com/")
+    for path in (source_notebook(assignment), release_notebook(assignment)):
+        first = next(c for c in nbformat.read(path, 4).cells if c.cell_type == "markdown")
+        links = re.findall(r"https://colab\.research\.google\.com/github/[^)\s]+", first.source)
+        release = f"notebooks/{assignment}/{assignment}.ipynb"
+        want = f"https://colab.research.google.com/github/{repo}/blob/main/{release}"
+        assert links == [want], f"{path.name}: Colab badge {links}, expected [{want}]"
+
+
+def test_helpers_imports_nothing_removed_from_newer_pythons():
+    """Colab moves to new Pythons before torch wheels exist here, so check statically: no
+    module removed in Python 3.12 or 3.13 (PEP 594, distutils, imp, lib2to3) is imported by
+    the package students install, and requires-python has no upper cap."""
+    import ast
+
+    import tomllib
+
+    removed = {"distutils", "imp", "asynchat", "asyncore", "smtpd", "aifc", "audioop", "cgi",
+               "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib", "nis", "nntplib",
+               "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib",
+               "lib2to3"}  # fmt: skip
+    found = []
+    for path in sorted((ROOT / "helpers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in removed]
+    assert found == []
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert "<" not in requires, requires
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_setup_cell_refuses_a_students_own_helpers(assignment, tmp_path):
+    """A student's helpers.py beside the notebook shadows the course's package: the setup
+    cell stops with a message that names the file and the fix, before anything else runs."""
+    import subprocess
+    import sys
+
+    setup = next(
+        c
+        for c in nbformat.read(source_notebook(assignment), 4).cells
+        if nbgrader_meta(c).get("grade_id") == "setup"
+    )
+    check = setup.source.split("\nimport torch")[0].split("\nimport numpy")[0]
+    (tmp_path / "helpers.py").write_text("def plot():\n    pass\n")
+    (tmp_path / "setup.py").write_text(check)
+    result = subprocess.run([sys.executable, "setup.py"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("ImportError") and str(tmp_path / "helpers.py") in message
+    assert "rename your own helpers.py" in message and "--force-reinstall" in message
+    (tmp_path / "helpers.py").unlink()  # the course's package: the same code passes
+    assert subprocess.run([sys.executable, "setup.py"], cwd=tmp_path, timeout=120).returncode == 0
