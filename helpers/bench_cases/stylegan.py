@@ -75,18 +75,7 @@ def style_gan(ctx: BenchContext) -> list[BenchPath]:
 
     def classic() -> Callable[[], Any]:
         G, D = _nets(ctx)
-        opt_G = torch.optim.Adam(
-            [
-                {
-                    "params": [
-                        p for name, p in G.named_parameters() if not name.startswith("mapping.")
-                    ]
-                },
-                {"params": G.mapping.parameters(), "lr": CONFIG.mapping_lr},
-            ],
-            lr=CONFIG.lr,
-            betas=CONFIG.betas,
-        )
+        opt_G, _ = stylegan.make_optimizers(G, D, CONFIG)  # plain Adam, slower mapping
         return classic_generator_step(G, D, opt_G, batch_size, CONFIG, ctx.device)
 
     def on_device(fast: bool) -> Callable[[], Any]:
