@@ -8,14 +8,14 @@ ratio to the classic pipeline and the achieved FLOP/s as a fraction of a matrix-
 measured in the same run on the same device (see :data:`FLOP_RULE`). Timings are not asserted
 anywhere: the test suite runs a tiny budget of this benchmark only so that it never rots.
 
-Adding a lesson's rows (Lessons 4 and 5) needs no change here: put a module in
-``helpers/bench_cases/`` (found and imported by :func:`cases`) that decorates a builder::
+Adding a lesson's rows needs no change here: put a module in ``helpers/bench_cases/`` (found
+and imported by :func:`cases`) that decorates a builder, as ``bench_cases/progan.py`` does::
 
     from ..bench import BenchContext, BenchPath, case
 
     @case("04-progan", "ProGAN: one critic and one generator step at 32 x 32")
-    def progan(ctx: BenchContext) -> list[BenchPath]:
-        return [BenchPath("classic", 64, make_classic_step), BenchPath("course", 64, ...)]
+    def progressive_gan(ctx: BenchContext) -> list[BenchPath]:
+        return [BenchPath("classic", 32, make_classic_step), BenchPath("course", 32, ...)]
 
 Each :class:`BenchPath` builds its networks, optimizers and data in ``make_step()`` and returns
 a function that runs one training step; :meth:`BenchContext.option_variants` gives the
@@ -75,7 +75,16 @@ FLOP_RULE = (
     "critic forward, weight and input gradients on real and fake; for the penalty a critic "
     "forward and input-gradient pass at the interpolates, then a double backward worth 4 "
     "critic forwards (2 of them autograd pushing zeros back through the forward convolutions, "
-    "because LeakyReLU's second derivative is 0). Peak: per round, the fastest square matrix "
+    "because LeakyReLU's second derivative is 0). ProGAN iteration (32 x 32 fading in): that "
+    "critic step on both paths of the fade, then a generator step in which D's weight "
+    "gradients are computed too (progan.generator_step does not freeze D); equalized layers "
+    "count as the convolutions and matrix multiplies they run (their weight scaling is "
+    "elementwise). StyleGAN generator step: G forward, weight and input gradients (none below "
+    "the mapping's first layer), the frozen critic's forward and input gradients; its "
+    "convolutions are ordinary ones (no modulated convolutions), and AdaIN, noise injection, "
+    "bilinear upsampling, pixel norm and minibatch stddev are elementwise (0); the counted "
+    "step's coin decides whether the mapping network runs twice (under 0.1% of the count). "
+    "Peak: per round, the fastest square matrix "
     "multiply (1024 and 2048 on a CPU) in the row's precision; the median over rounds."
 )
 

@@ -66,6 +66,7 @@ __all__ = [
     "pixel_norm",
     "progressive_reals",
     "resolution_of",
+    "train_iteration",
     "train_pretrained",
     "train_progressive",
     "update_ema",
@@ -884,6 +885,48 @@ def _betas(config: ProGANConfig) -> tuple[float, float]:
     return float(beta1), float(beta2)
 
 
+def train_iteration(
+    G: nn.Module,
+    D: nn.Module,
+    opt_G: torch.optim.Optimizer,
+    opt_D: torch.optim.Optimizer,
+    real: torch.Tensor,
+    step: int,
+    fade_alpha: Alpha,
+    config: ProGANConfig,
+    G_ema: nn.Module | None = None,
+) -> dict[str, torch.Tensor]:
+    """One training iteration at ``step``: (1) a critic step, (2) a generator step, then EMA.
+
+    Karras et al. (2018), appendix A.1: the reals are pooled to the current resolution and
+    faded like the fakes (:func:`progressive_reals`), the critic minimises WGAN-GP plus drift
+    (:func:`critic_step`), the generator -E[D(G(z))] on as many fresh fakes
+    (:func:`generator_step`), and ``G_ema``, if given, follows G (:func:`update_ema`).
+    :func:`train_progressive` runs it every iteration; ``python -m helpers.bench`` times it.
+
+    Args:
+        G, D, opt_G, opt_D: the networks and their optimizers.
+        real: a batch of real images at any multiple of the step's resolution.
+        step, fade_alpha: the resolution and its fade-in weight.
+        config: ``gp_weight``, ``drift`` and ``ema_decay``.
+        G_ema: the moving-average copy of G, or None.
+
+    Returns:
+        the critic's and the generator's logs (detached tensors).
+
+    Shapes:
+        real: [N, C, S, S], S a multiple of 4 * 2**step.
+
+    Taught in: 04-progan, section 5.
+    """
+    real = progressive_reals(real, step, fade_alpha)  # [N, C, R, R]
+    logs = critic_step(G, D, opt_D, real, step, fade_alpha, config.gp_weight, config.drift)
+    logs |= generator_step(G, D, opt_G, real.shape[0], step, fade_alpha, real.device)
+    if G_ema is not None:
+        update_ema(G_ema, G, config.ema_decay)
+    return logs
+
+
 def _phase(
     G: nn.Module,
     D: nn.Module,
@@ -902,11 +945,7 @@ def _phase(
 
     def one_iteration(G, D, opt_G, opt_D, real):  # train_gan's step_fn
         fade_alpha = alpha_schedule(next(counter), fade_iterations)
-        real = progressive_reals(real, step, fade_alpha)  # [N, C, R, R]
-        logs = critic_step(G, D, opt_D, real, step, fade_alpha, config.gp_weight, config.drift)
-        logs |= generator_step(G, D, opt_G, real.shape[0], step, fade_alpha, real.device)
-        if G_ema is not None:
-            update_ema(G_ema, G, config.ema_decay)
+        logs = train_iteration(G, D, opt_G, opt_D, real, step, fade_alpha, config, G_ema)
         return {**logs, "fade_alpha": fade_alpha}
 
     def log(i: int, means: dict[str, float]) -> None:

@@ -18,6 +18,7 @@ these.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -26,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .fast import fast_optimizer, frozen
 from .progan import (
     EqualizedConv2d,
     EqualizedLinear,
@@ -46,7 +48,10 @@ __all__ = [
     "StyleGANConfig",
     "StyleGenerator",
     "adain",
+    "critic_step",
     "generate",
+    "generator_step",
+    "make_optimizers",
     "style_mix",
     "train_pretrained",
     "train_stylegan",
@@ -396,6 +401,87 @@ def _ws_for_training(G: StyleGenerator, n: int, device: torch.device | str, mixi
     return w1[:, None].expand(-1, G.num_ws, -1)
 
 
+def make_optimizers(
+    G: StyleGenerator, D: ProDiscriminator, config: StyleGANConfig, fast: bool = False
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """Adam for G (its mapping network at ``config.mapping_lr``, the rest at ``config.lr``) and
+    for D, with ProGAN's betas (Karras et al. 2019, appendix C: a slower mapping network).
+
+    Args:
+        G, D: the networks.
+        config: ``lr``, ``mapping_lr`` and ``betas``.
+        fast: build both with :func:`helpers.fast.fast_optimizer` (the fused Adam kernel where
+            the device has one, else foreach: the same updates up to rounding), as
+            ``python -m helpers.bench`` does; :func:`train_stylegan` uses the plain ones.
+
+    Taught in: 05-stylegan, section 5.
+    """
+    adam = functools.partial(fast_optimizer, torch.optim.Adam) if fast else torch.optim.Adam
+    mapping = list(G.mapping.parameters())
+    rest = [p for name, p in G.named_parameters() if not name.startswith("mapping.")]
+    opt_G = adam([{"params": rest}, {"params": mapping, "lr": config.mapping_lr}],
+                 lr=config.lr, betas=config.betas)  # fmt: skip
+    opt_D = adam(D.parameters(), lr=config.lr, betas=config.betas)
+    return opt_G, opt_D
+
+
+def critic_step(
+    G: StyleGenerator,
+    D: ProDiscriminator,
+    opt_D: torch.optim.Optimizer,
+    real: torch.Tensor,
+    config: StyleGANConfig,
+) -> dict[str, torch.Tensor]:
+    """(1) Update the critic once at full resolution: WGAN-GP plus drift, fakes from mixed w's.
+
+    Returns the critic loss, the unweighted penalty and the Wasserstein estimate (detached).
+
+    Shapes:
+        real: [N, img_channels, R, R] at D's highest resolution.
+
+    Taught in: 05-stylegan, section 5.
+    """
+    step = D.max_step
+    with torch.no_grad():
+        fake = G.synthesis(_ws_for_training(G, real.shape[0], real.device, config.mixing_prob))
+    real_scores, fake_scores = D(real, step, 1.0), D(fake, step, 1.0)
+    penalty = gradient_penalty(lambda x: D(x, step, 1.0), real, fake)
+    d_loss = critic_loss(real_scores, fake_scores, penalty, config.gp_weight, config.drift)
+    opt_D.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_D.step()
+    return {
+        "d_loss": d_loss.detach(),
+        "gp": penalty.detach(),
+        "wasserstein": (real_scores.mean() - fake_scores.mean()).detach(),
+    }
+
+
+def generator_step(
+    G: StyleGenerator,
+    D: ProDiscriminator,
+    opt_G: torch.optim.Optimizer,
+    n: int,
+    config: StyleGANConfig,
+    device: torch.device | str = "cpu",
+) -> dict[str, torch.Tensor]:
+    """(2) Update the generator once on ``n`` fakes with style mixing, through a frozen critic.
+
+    With probability ``config.mixing_prob`` each fake mixes two w's at a random crossover
+    (Karras et al. 2019, section 3.1); the loss is -E[D(G(z))]. D's parameters stop requiring
+    gradients meanwhile (:func:`helpers.fast.frozen`), so only its input gradients are computed.
+
+    Taught in: 05-stylegan, section 5.
+    """
+    with frozen(D):
+        fake = G.synthesis(_ws_for_training(G, n, device, config.mixing_prob))
+        g_loss = generator_loss(D(fake, D.max_step, 1.0))
+        opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_G.step()
+    return {"g_loss": g_loss.detach()}
+
+
 def train_stylegan(
     G: StyleGenerator,
     D: ProDiscriminator,
@@ -409,51 +495,25 @@ def train_stylegan(
 ) -> None:
     """Train G against ProGAN's critic at full resolution with WGAN-GP plus drift.
 
-    One critic step and one generator step per iteration; ``G_ema``, if given, follows G's
-    weights as a moving average.
+    One :func:`critic_step` and one :func:`generator_step` per iteration; ``G_ema``, if
+    given, follows G's weights as a moving average.
 
     Taught in: 05-stylegan, section 5.
     """
     from .data import DeviceBatches
     from .training import batch_stream
 
-    step = D.max_step
     batches = batch_stream(DeviceBatches(images, config.batch_size, device, config.seed))
-    mapping = list(G.mapping.parameters())
-    rest = [p for name, p in G.named_parameters() if not name.startswith("mapping.")]
-    opt_G = torch.optim.Adam([{"params": rest}, {"params": mapping, "lr": config.mapping_lr}],
-                             lr=config.lr, betas=config.betas)  # fmt: skip
-    opt_D = torch.optim.Adam(D.parameters(), lr=config.lr, betas=config.betas)
+    opt_G, opt_D = make_optimizers(G, D, config)
     sums: dict[str, float] = {}
     for iteration in range(1, num_steps + 1):
         real = next(batches)
-        n = real.shape[0]
-        # (1) update the critic
-        with torch.no_grad():
-            fake = G.synthesis(_ws_for_training(G, n, device, config.mixing_prob))
-        real_scores, fake_scores = D(real, step, 1.0), D(fake, step, 1.0)
-        penalty = gradient_penalty(lambda x: D(x, step, 1.0), real, fake)
-        d_loss = critic_loss(real_scores, fake_scores, penalty, config.gp_weight, config.drift)
-        opt_D.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_D.step()
-        # (2) update the generator
-        for p in D.parameters():
-            p.requires_grad_(False)
-        g_loss = generator_loss(
-            D(G.synthesis(_ws_for_training(G, n, device, config.mixing_prob)), step, 1.0)
-        )
-        opt_G.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_G.step()
-        for p in D.parameters():
-            p.requires_grad_(True)
+        logs = critic_step(G, D, opt_D, real, config)  # (1) update the critic
+        logs |= generator_step(G, D, opt_G, real.shape[0], config, device)  # (2) update G
         if G_ema is not None:
             update_ema(G_ema, G, config.ema_decay)
-        values = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "gp": penalty.item(),
-                  "wasserstein": (real_scores.mean() - fake_scores.mean()).item()}  # fmt: skip
-        for key, value in values.items():
-            sums[key] = sums.get(key, 0.0) + value
+        for key in ("d_loss", "g_loss", "gp", "wasserstein"):
+            sums[key] = sums.get(key, 0.0) + logs[key].item()
         if on_log is not None and (iteration % log_every == 0 or iteration == num_steps):
             count = log_every if iteration % log_every == 0 else iteration % log_every
             on_log(iteration, {key: total / count for key, total in sums.items()})

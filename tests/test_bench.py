@@ -16,7 +16,7 @@ import torch
 from nbtools import ROOT
 from torch import nn
 
-from helpers import bce, bench, fast, mlp_gan, wgan
+from helpers import bce, bench, fast, mlp_gan, progan, stylegan, wgan
 from helpers.bench_cases import stream_step
 
 TINY = {"repeats": 1, "seconds": 0.0, "warmup": 1, "subset": 64, "batch_size": 8}
@@ -38,7 +38,9 @@ def test_tiny_run_of_every_lesson_reports_every_path() -> None:
         options=("bf16", "channels_last"), peak_sizes=(64,), progress=progress, **TINY
     )
     lessons = [case.lesson for case in bench.cases()]
-    assert {"01-vanilla-gan", "02-bce-limits", "03-wgan"} <= set(lessons)
+    assert {"01-vanilla-gan", "02-bce-limits", "03-wgan", "04-progan", "05-stylegan"} <= set(
+        lessons
+    )
     assert sorted({r.lesson for r in rows}) == lessons
     for lesson in lessons:
         paths = [r.path for r in rows if r.lesson == lesson]
@@ -46,6 +48,8 @@ def test_tiny_run_of_every_lesson_reports_every_path() -> None:
     assert ("01-vanilla-gan", "bf16") in {(r.lesson, r.path) for r in rows}
     assert ("03-wgan", "channels_last") in {(r.lesson, r.path) for r in rows}
     assert ("02-bce-limits", "bf16") not in {(r.lesson, r.path) for r in rows}  # not applicable
+    for lesson in ("04-progan", "05-stylegan"):  # no FastOptions in their steps: no option rows
+        assert [r.path for r in rows if r.lesson == lesson] == ["classic", "reference", "course"]
     for row in rows:
         assert row.batch_size == 8 and row.step_ms > 0 and row.images_per_s > 0
         assert row.gflop_per_step > 0 and 0 < row.fraction_of_peak
@@ -124,6 +128,58 @@ def test_gradient_penalty_flops_count_the_double_backward() -> None:
     both = bench.count_flops(lambda: wgan.gradient_penalty(critic, real, fake).backward())
     assert penalty == pytest.approx(2 * forward, rel=0.01)  # forward + input gradients
     assert both - penalty == pytest.approx(4 * forward, rel=0.01)  # the double backward
+
+
+def _layer_macs(net: nn.Module, run: Any) -> int:
+    """Multiply-adds of every equalized conv and linear layer that ``run()`` calls, from the
+    shapes their forward hooks see."""
+    macs = []
+
+    def hook(layer: nn.Module, inputs: Any, out: torch.Tensor) -> None:
+        fan_in = layer.weight[0].numel()  # C_in * k * k, or in_features
+        macs.append(out.numel() * fan_in)  # one multiply-add per output and fan-in element
+
+    layers = (progan.EqualizedConv2d, progan.EqualizedLinear)
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, layers)]
+    try:
+        run()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return sum(macs)
+
+
+def test_flops_credit_the_equalized_layers_of_lessons_four_and_five() -> None:
+    """Equalized convs and linears count as convs and matmuls; the fade-in, minibatch stddev,
+    pixel norm, AdaIN, noise and upsampling as elementwise ops (0)."""
+    torch.manual_seed(0)
+    D, G = progan.ProDiscriminator((8, 8, 4, 4)), progan.ProGenerator(6, (8, 8, 4, 4))
+    S = stylegan.StyleGenerator(4, 4, (8, 8, 4, 4), mapping_layers=2)
+    z, x = torch.randn(4, 6), torch.randn(4, 1, 32, 32)
+    for net, run in (
+        (D, lambda: D(x, 3, 0.5)),
+        (G, lambda: G(z, 3, 0.5)),
+        (S, lambda: S(torch.randn(4, 4))),
+    ):
+        with torch.no_grad():
+            assert bench.count_flops(run) == 2 * _layer_macs(net, run) > 0
+
+
+def test_stylegan_generator_step_flops_skip_the_frozen_critics_weight_gradients() -> None:
+    torch.manual_seed(0)
+    G = stylegan.StyleGenerator(4, 4, (8, 8, 4, 4), mapping_layers=2)
+    D = progan.ProDiscriminator((8, 8, 4, 4))
+    config = stylegan.StyleGANConfig(mixing_prob=0.0)
+    opt_G, _ = stylegan.make_optimizers(G, D, config)
+    x = torch.randn(4, 1, 32, 32)
+    with torch.no_grad():
+        forward_D = bench.count_flops(lambda: D(x, 3, 1.0))
+        forward_G = bench.count_flops(lambda: G(torch.randn(4, 4)))
+    step = bench.count_flops(lambda: stylegan.generator_step(G, D, opt_G, 4, config))
+    # G: forward, weight and input gradients, except below the mapping's first layer (z needs
+    # no gradient); D (frozen): forward and input gradients only, no weight gradients
+    first_layer = 2 * 4 * G.z_dim * G.w_dim  # [4, z_dim] -> [4, w_dim]
+    assert step == 3 * forward_G - first_layer + 2 * forward_D
 
 
 def test_matmul_peak_is_positive() -> None:
@@ -218,3 +274,61 @@ def test_classic_path_uses_sigmoid_and_bce_loss() -> None:
     d_loss, g_loss = classic_gan_step(G, D, opt_G, opt_D, loader, 4, torch.device("cpu"))()
     assert isinstance(d_loss, float) and isinstance(g_loss, float)
     assert 0 < d_loss < 10 and 0 < g_loss < 10
+
+
+# --- classic paths of Lessons 4 and 5: the same maths as the course's steps --------------------
+
+
+def test_progan_classic_iteration_computes_train_iteration() -> None:
+    from helpers.bench_cases.progan import FADE_ALPHA, STEP, classic_iteration
+
+    config = progan.ProGANConfig(z_dim=6, channels=(8, 8, 4, 4))
+    real = torch.rand(4, 1, 32, 32) * 2 - 1
+    runs = []
+    for classic in (True, False):
+        torch.manual_seed(0)
+        G, D, G_ema = progan.make_networks(config)
+        G_ema.load_state_dict({k: v + 0.1 for k, v in G.state_dict().items()})  # EMA visible
+        opt_G = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(0.0, 0.99))
+        opt_D = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(0.0, 0.99))
+        torch.manual_seed(1)
+        if classic:
+            loader = [(real, torch.zeros(4))]
+            args = (G, D, G_ema, opt_G, opt_D, loader, config, torch.device("cpu"))
+            losses = classic_iteration(*args)()
+        else:
+            args = (G, D, opt_G, opt_D, real, STEP, FADE_ALPHA, config, G_ema)
+            logs = progan.train_iteration(*args)
+            losses = tuple(float(logs[k]) for k in ("d_loss", "g_loss", "gp"))
+        params = [p.detach() for net in (G, D, G_ema) for p in net.parameters()]
+        runs.append((losses, params))
+    (classic_losses, classic_params), (course_losses, course_params) = runs
+    assert classic_losses == pytest.approx(course_losses, rel=1e-5)
+    assert len(classic_params) == len(course_params)
+    for a, b in zip(classic_params, course_params):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mixing_prob", [0.0, 1.0])
+def test_stylegan_classic_generator_step_computes_generator_step(mixing_prob: float) -> None:
+    from helpers.bench_cases.stylegan import classic_generator_step
+
+    config = stylegan.StyleGANConfig(mixing_prob=mixing_prob)
+    runs = []
+    for classic in (True, False):
+        torch.manual_seed(0)
+        G = stylegan.StyleGenerator(4, 4, (8, 8, 4, 4), mapping_layers=2)
+        D = progan.ProDiscriminator((8, 8, 4, 4))
+        opt_G, _ = stylegan.make_optimizers(G, D, config)
+        torch.manual_seed(1)
+        if classic:
+            step = classic_generator_step(G, D, opt_G, 4, config, torch.device("cpu"))
+            losses = [step() for _ in range(2)]
+        else:
+            losses = [float(stylegan.generator_step(G, D, opt_G, 4, config)["g_loss"])
+                      for _ in range(2)]  # fmt: skip
+        runs.append((losses, [p.detach() for p in G.parameters()]))
+    (classic_losses, classic_params), (course_losses, course_params) = runs
+    assert classic_losses == pytest.approx(course_losses, rel=1e-5)
+    for a, b in zip(classic_params, course_params, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

@@ -583,3 +583,49 @@ def test_config_is_scaled_down_off_the_gpu() -> None:
         full.stable_steps
     )
     assert (cpu.lr, cpu.betas, cpu.drift, cpu.gp_weight) == (1e-3, (0.0, 0.99), 0.001, 10.0)
+
+
+def test_train_iteration_is_the_critic_step_then_the_generator_step_then_ema() -> None:
+    config = _tiny_config(ema_decay=0.5)
+    real = torch.rand(4, 1, 32, 32) * 2 - 1
+    runs = []
+    for composed in (False, True):
+        torch.manual_seed(0)
+        G, D, G_ema = progan.make_networks(config)
+        opt_G = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(0.0, 0.99))
+        opt_D = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(0.0, 0.99))
+        torch.manual_seed(1)
+        if composed:
+            faded = progressive_reals(real, 2, 0.25)  # [4, 1, 16, 16]
+            logs = critic_step(G, D, opt_D, faded, 2, 0.25, config.gp_weight, config.drift)
+            logs |= generator_step(G, D, opt_G, 4, 2, 0.25)
+            update_ema(G_ema, G, 0.5)
+        else:
+            logs = progan.train_iteration(G, D, opt_G, opt_D, real, 2, 0.25, config, G_ema)
+        runs.append((logs, [p.detach() for net in (G, D, G_ema) for p in net.parameters()]))
+    (logs, params), (expected_logs, expected_params) = runs
+    assert set(logs) == {"d_loss", "wasserstein", "gp", "g_loss"}
+    assert all(torch.equal(logs[k], expected_logs[k]) for k in logs)
+    assert all(torch.equal(a, b) for a, b in zip(params, expected_params, strict=True))
+
+
+def test_progressive_loop_runs_train_iteration_with_the_fade_schedule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One implementation of the iteration: the loop and ``python -m helpers.bench`` share it."""
+    calls: list[tuple[int, float, tuple[int, ...]]] = []
+    original = progan.train_iteration
+
+    def spy(G, D, opt_G, opt_D, real, step, fade_alpha, config, G_ema=None):  # noqa: ANN001, ANN202
+        calls.append((step, fade_alpha, tuple(real.shape)))
+        return original(G, D, opt_G, opt_D, real, step, fade_alpha, config, G_ema)
+
+    monkeypatch.setattr(progan, "train_iteration", spy)
+    config = _tiny_config()
+    images = torch.randint(0, 256, (16, 1, 32, 32), dtype=torch.uint8)
+    train_progressive(ProGenerator(6, config.channels), ProDiscriminator(config.channels),
+                      images, config)  # fmt: skip
+    steps_and_alphas = [(step, alpha) for step, alpha, _ in calls]
+    assert steps_and_alphas == [(0, 1.0), (1, 0.0), (1, 0.5), (1, 1.0), (2, 0.0), (2, 0.5),
+                                (2, 1.0), (3, 0.0), (3, 0.5), (3, 1.0), (3, 1.0)]  # fmt: skip
+    assert {shape for _, _, shape in calls} == {(8, 1, 32, 32), (4, 1, 32, 32)}
