@@ -380,6 +380,8 @@ def test_tamper_suite_on_the_tiny_assignment(reachable_tmp: Path) -> None:
 
     expected = {"honest": (1, 1), "renamed": (1, 1), "invalid": (0, 0)}
     expected |= {name: (0, 1) for name in ["edits_test", "deletes_test", "strips_test", *hostile]}
+    missing = [s for s in expected if not (out / "results" / s / f"{TINY}.json").exists()]
+    assert missing == [], f"no result for {missing}:\n{log}"
     got = {student: tuple(_scores(out, student, TINY)[f"test_{f}"] for f in ("double", "square"))
            for student in expected}  # fmt: skip
     table = "\n".join(f"{s:14} expected {expected[s]} got {got[s]}" for s in expected)
