@@ -20,7 +20,15 @@ from torch import nn
 
 from .runtime import data_dir
 
-__all__ = ["History", "StepFn", "batch_stream", "cached", "fingerprint", "train_gan"]
+__all__ = [
+    "History",
+    "StepFn",
+    "batch_stream",
+    "cached",
+    "fingerprint",
+    "train_gan",
+    "update_ema",
+]
 
 StepFn = Callable[..., dict[str, object]]
 
@@ -177,3 +185,25 @@ def cached(
     torch.save(result, partial)
     partial.replace(path)
     return result
+
+
+@torch.no_grad()
+def update_ema(G_ema: nn.Module, G: nn.Module, decay: float, copy_buffers: bool = False) -> None:
+    """Move a copy of the generator towards it: an exponential moving average of its weights.
+
+    Karras et al. (2018), appendix A.1 (decay 0.999): ``G_ema <- decay * G_ema + (1 - decay) * G``
+    for every parameter, after every generator step; samples are drawn from ``G_ema``, which
+    averages out the last steps' oscillations (Yazıcı et al., 2019). Start from
+    ``G_ema = copy.deepcopy(G)``. With ``copy_buffers=True`` the buffers (e.g. batch norm's
+    running statistics) are copied from ``G``; by default ``G_ema`` keeps its own (e.g.
+    StyleGAN's ``w_avg``, computed from ``G_ema`` itself).
+
+    Taught in: 03-wgan, section 7 (04-progan, section 5; 05-stylegan).
+    """
+    if not 0.0 <= decay <= 1.0:
+        raise ValueError(f"decay must be in [0, 1], got {decay!r}")
+    for p_ema, p in zip(G_ema.parameters(), G.parameters(), strict=True):
+        p_ema.lerp_(p, 1.0 - decay)
+    if copy_buffers:
+        for b_ema, b in zip(G_ema.buffers(), G.buffers(), strict=True):
+            b_ema.copy_(b)
