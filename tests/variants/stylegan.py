@@ -115,9 +115,7 @@ _BLOCK_FORWARD = _HALF.replace("{k}", "1") + "\n" + _HALF.replace("{k}", "2") + 
 
 def _block(forward: str = _BLOCK_FORWARD, const: str = _CONST, upsample: str = _UPSAMPLE) -> str:
     return (
-        _BLOCK.replace("{const}", const)
-        .replace("{upsample}", upsample)
-        .replace("{forward}", forward)
+        _BLOCK.replace("{const}", const).replace("{upsample}", upsample).replace("{forward}", forward)
     )
 
 
@@ -193,9 +191,7 @@ def truncate(w, w_avg, psi):
         "one scale for all channels": _noise(init="torch.zeros(1)"),
         "noise drawn per channel": _noise(draw="torch.randn_like(x)"),
         "noise drawn on the CPU": _noise(draw="torch.randn(x.shape[0], 1, x.shape[2], x.shape[3])"),
-        "uniform noise": _noise(
-            draw="torch.rand(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)"
-        ),
+        "uniform noise": _noise(draw="torch.rand(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)"),
         "one noise image for the whole batch": _noise(
             draw="torch.randn(1, 1, x.shape[2], x.shape[3], device=x.device)"
         ),
@@ -262,9 +258,7 @@ def truncate(w, w_avg, psi):
     },
     "test_style_block": {
         "no upsampling": _block(upsample="x"),
-        "nearest-neighbour upsampling": _block(
-            upsample='F.interpolate(x, scale_factor=2, mode="nearest")'
-        ),
+        "nearest-neighbour upsampling": _block(upsample='F.interpolate(x, scale_factor=2, mode="nearest")'),
         "AdaIN before the activation": _block(
             _halves("""        x = self.conv{k}(x)
         x = F.leaky_relu(self.adain{k}(self.noise{k}(x, self.make_noise(x, noise_mode, {k})), w), 0.2)""")
@@ -291,15 +285,9 @@ def truncate(w, w_avg, psi):
         return F.leaky_relu(self.noise2(x, self.make_noise(x, noise_mode, 2)), 0.2)"""),
     },
     "test_style_mix": {
-        "w1 up to and including the crossover": _mix(
-            """    return torch.stack([w1 if i <= crossover else w2 for i in range(num_layers)], dim=1)"""
-        ),
-        "w1 and w2 swapped": _mix(
-            """    return torch.stack([w2 if i < crossover else w1 for i in range(num_layers)], dim=1)"""
-        ),
-        "blocks on the last dimension": _mix(
-            """    return torch.stack([w1 if i < crossover else w2 for i in range(num_layers)], dim=2)"""
-        ),
+        "w1 up to and including the crossover": _mix("""    return torch.stack([w1 if i <= crossover else w2 for i in range(num_layers)], dim=1)"""),
+        "w1 and w2 swapped": _mix("""    return torch.stack([w2 if i < crossover else w1 for i in range(num_layers)], dim=1)"""),
+        "blocks on the last dimension": _mix("""    return torch.stack([w1 if i < crossover else w2 for i in range(num_layers)], dim=2)"""),
         "filled in a tensor made on the CPU": _mix("""    ws = torch.empty(w1.shape[0], num_layers, w1.shape[1])
     ws[:, :crossover] = w1[:, None]
     ws[:, crossover:] = w2[:, None]
@@ -387,9 +375,7 @@ class NoiseInjection(nn.Module):
 """,
     },
     "test_adain": {
-        "F.instance_norm": _adain(
-            """    return style_scale[..., None, None] * F.instance_norm(x, eps=eps) + style_bias[..., None, None]"""
-        ),
+        "F.instance_norm": _adain("""    return style_scale[..., None, None] * F.instance_norm(x, eps=eps) + style_bias[..., None, None]"""),
         "torch.var_mean with rsqrt": _adain("""    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
     n, c = style_scale.shape
     return (x - mean) * torch.rsqrt(var + eps) * style_scale.view(n, c, 1, 1) + style_bias.view(n, c, 1, 1)"""),
@@ -449,11 +435,7 @@ class NoiseInjection(nn.Module):
 # student's earlier function, or None): the exercise must keep its points despite the mistake.
 INDEPENDENT = [
     ("test_adain_module", ("test_adain", "unbiased variance"), None),
-    (
-        "test_adain_module",
-        ("test_adain", "batch statistics (batch norm)"),
-        "chunk into scale and bias",
-    ),
+    ("test_adain_module", ("test_adain", "batch statistics (batch norm)"), "chunk into scale and bias"),
     ("test_style_block", ("test_noise_injection", "noise drawn per channel"), None),
     ("test_style_block", ("test_adain_module", "biases first, then scales"), None),
     ("test_style_block", ("test_adain", "no eps"), '"none" skips the noise layers'),
