@@ -11,6 +11,7 @@ import hashlib
 import json
 import marshal
 import os
+import types
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -150,13 +151,26 @@ def train_gan(
     return history
 
 
+def _canonical(code: types.CodeType) -> types.CodeType:
+    """``code`` without where it was written: no file name, line numbers or position table.
+
+    A notebook cell's file name holds the kernel's process id, so without this a function
+    defined in a notebook would get a new fingerprint in every session.
+    """
+    consts = tuple(_canonical(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename="", co_firstlineno=1, co_linetable=b"", co_consts=consts)
+
+
 def fingerprint(fn: Callable[..., Any]) -> str:
     """A short hash of a function's compiled code: it changes when the function is rewritten.
+
+    Only what the code does counts: the same function defined in another file, at another
+    line or in another notebook session has the same fingerprint.
 
     Taught in: 03-wgan, section 5.
     """
     code = getattr(fn, "__code__", None)
-    payload = marshal.dumps(code) if code is not None else repr(fn).encode()
+    payload = marshal.dumps(_canonical(code)) if code is not None else repr(fn).encode()
     return hashlib.sha256(payload).hexdigest()[:12]
 
 

@@ -323,6 +323,19 @@ def test_fingerprint_changes_with_the_code() -> None:
     assert fingerprint(a) == fingerprint(a) and fingerprint(a) != fingerprint(b)
 
 
+def test_fingerprint_ignores_file_and_line() -> None:
+    """A notebook cell's file name holds the kernel's pid: a new session must hit the cache."""
+    from helpers.training import fingerprint
+
+    source = "def f(x):\n    def inner(y):\n        return y * 2\n    return inner(x) + 1\n"
+    first, moved, changed = {}, {}, {}
+    exec(compile(source, "/tmp/ipykernel_1/1.py", "exec"), first)
+    exec(compile("\n\n" + source, "/tmp/ipykernel_2/1.py", "exec"), moved)
+    exec(compile(source.replace("* 2", "* 3"), "/tmp/ipykernel_1/1.py", "exec"), changed)
+    assert fingerprint(first["f"]) == fingerprint(moved["f"])
+    assert fingerprint(first["f"]) != fingerprint(changed["f"])  # nested code counts too
+
+
 # --- moving average of the generator's weights ------------------------------------------------
 
 
