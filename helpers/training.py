@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import os
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -151,14 +150,16 @@ def train_gan(
     return history
 
 
-def _canonical(code: types.CodeType) -> types.CodeType:
-    """``code`` without where it was written: no file name, line numbers or position table.
+def _canonical(code: types.CodeType) -> tuple[object, ...]:
+    """What ``code`` does, without where it was written: no file name, line numbers or positions.
 
-    A notebook cell's file name holds the kernel's process id, so without this a function
-    defined in a notebook would get a new fingerprint in every session.
+    A notebook cell's file name holds the kernel's process id, and ``marshal``'s bytes depend
+    on how strings happen to be shared in memory, so neither can key a cache across sessions.
     """
     consts = tuple(_canonical(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
-    return code.replace(co_filename="", co_firstlineno=1, co_linetable=b"", co_consts=consts)
+    return (code.co_name, code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
+            code.co_flags, code.co_code, code.co_exceptiontable, consts, code.co_names,
+            code.co_varnames, code.co_freevars, code.co_cellvars)  # fmt: skip
 
 
 def fingerprint(fn: Callable[..., Any]) -> str:
@@ -170,7 +171,7 @@ def fingerprint(fn: Callable[..., Any]) -> str:
     Taught in: 03-wgan, section 5.
     """
     code = getattr(fn, "__code__", None)
-    payload = marshal.dumps(_canonical(code)) if code is not None else repr(fn).encode()
+    payload = repr(_canonical(code) if code is not None else fn).encode()
     return hashlib.sha256(payload).hexdigest()[:12]
 
 
