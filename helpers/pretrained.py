@@ -72,9 +72,14 @@ class Entry:
 
 def registry() -> dict[str, Entry]:
     """Every checkpoint the course ships, by name (lesson modules are imported only here)."""
-    from . import progan, stylegan
+    from . import metrics, progan, stylegan
 
     return {
+        "classifier": Entry(
+            metrics.DigitClassifier,
+            metrics.train_pretrained,
+            "Metrics: digit classifier whose features measure sample quality (helpers.metrics)",
+        ),
         "progan": Entry(
             progan.ProGenerator,
             progan.train_pretrained,

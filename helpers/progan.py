@@ -34,7 +34,7 @@ from torch import nn
 
 from .data import DeviceBatches
 from .runtime import budget
-from .training import History, train_gan
+from .training import History, train_gan, update_ema
 from .wgan import gradient_penalty
 
 __all__ = [
@@ -821,18 +821,6 @@ def generator_step(
     loss.backward()
     opt_G.step()
     return {"g_loss": loss.detach()}
-
-
-@torch.no_grad()
-def update_ema(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
-    """Exponential moving average of the generator's weights, used for sampling.
-
-    Karras et al. (2018), appendix A.1 (decay 0.999): G_ema <- decay * G_ema + (1 - decay) * G.
-
-    Taught in: 04-progan, section 5.
-    """
-    for p_ema, p in zip(G_ema.parameters(), G.parameters(), strict=True):
-        p_ema.lerp_(p, 1.0 - decay)
 
 
 @dataclass

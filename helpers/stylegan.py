@@ -35,8 +35,8 @@ from .progan import (
     critic_loss,
     generator_loss,
     pixel_norm,
-    update_ema,
 )
+from .training import update_ema
 from .wgan import gradient_penalty
 
 __all__ = [

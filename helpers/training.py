@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import os
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +20,15 @@ from torch import nn
 
 from .runtime import data_dir
 
-__all__ = ["History", "StepFn", "batch_stream", "cached", "fingerprint", "train_gan"]
+__all__ = [
+    "History",
+    "StepFn",
+    "batch_stream",
+    "cached",
+    "fingerprint",
+    "train_gan",
+    "update_ema",
+]
 
 StepFn = Callable[..., dict[str, object]]
 
@@ -143,6 +150,18 @@ def train_gan(
     return history
 
 
+def _canonical(code: types.CodeType) -> tuple[object, ...]:
+    """What ``code`` does, without where it was written: no file name, line numbers or positions.
+
+    A notebook cell's file name holds the kernel's process id, and ``marshal``'s bytes depend
+    on how strings happen to be shared in memory, so neither can key a cache across sessions.
+    """
+    consts = tuple(_canonical(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return (code.co_name, code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
+            code.co_flags, code.co_code, code.co_exceptiontable, consts, code.co_names,
+            code.co_varnames, code.co_freevars, code.co_cellvars)  # fmt: skip
+
+
 def fingerprint(fn: Callable[..., Any]) -> str:
     """A short hash of what a function does: it changes when the function is rewritten, not
     when the same code is run again from another file or line (a notebook cell compiled by a
@@ -151,19 +170,8 @@ def fingerprint(fn: Callable[..., Any]) -> str:
     Taught in: 03-wgan, section 5.
     """
     code = getattr(fn, "__code__", None)
-    payload = _code_identity(code) if code is not None else repr(fn).encode()
+    payload = repr(_canonical(code) if code is not None else fn).encode()
     return hashlib.sha256(payload).hexdigest()[:12]
-
-
-def _code_identity(code: types.CodeType) -> bytes:
-    """A code object's bytecode, constants (nested functions included) and names, without its
-    file name and line numbers."""
-    consts = tuple(
-        _code_identity(c) if isinstance(c, types.CodeType) else c for c in code.co_consts
-    )
-    return marshal.dumps((code.co_code, consts, code.co_names, code.co_varnames,
-                          code.co_freevars, code.co_cellvars, code.co_argcount,
-                          code.co_kwonlyargcount, code.co_flags))  # fmt: skip
 
 
 def cached(
@@ -191,3 +199,25 @@ def cached(
     torch.save(result, partial)
     partial.replace(path)
     return result
+
+
+@torch.no_grad()
+def update_ema(G_ema: nn.Module, G: nn.Module, decay: float, copy_buffers: bool = False) -> None:
+    """Move a copy of the generator towards it: an exponential moving average of its weights.
+
+    Karras et al. (2018), appendix A.1 (decay 0.999): ``G_ema <- decay * G_ema + (1 - decay) * G``
+    for every parameter, after every generator step; samples are drawn from ``G_ema``, which
+    averages out the last steps' oscillations (Yazıcı et al., 2019). Start from
+    ``G_ema = copy.deepcopy(G)``. With ``copy_buffers=True`` the buffers (e.g. batch norm's
+    running statistics) are copied from ``G``; by default ``G_ema`` keeps its own (e.g.
+    StyleGAN's ``w_avg``, computed from ``G_ema`` itself).
+
+    Taught in: 03-wgan, section 7 (04-progan, section 5; 05-stylegan).
+    """
+    if not 0.0 <= decay <= 1.0:
+        raise ValueError(f"decay must be in [0, 1], got {decay!r}")
+    for p_ema, p in zip(G_ema.parameters(), G.parameters(), strict=True):
+        p_ema.lerp_(p, 1.0 - decay)
+    if copy_buffers:
+        for b_ema, b in zip(G_ema.buffers(), G.buffers(), strict=True):
+            b_ema.copy_(b)

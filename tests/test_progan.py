@@ -30,9 +30,9 @@ from helpers.progan import (
     pixel_norm,
     progressive_reals,
     train_progressive,
-    update_ema,
     upsample,
 )
+from helpers.training import update_ema
 
 TINY = {"channels": (8, 8, 4, 4)}
 
@@ -479,19 +479,6 @@ def test_generator_step_updates_only_the_generator() -> None:
     assert set(logs) == {"g_loss"} and math.isfinite(float(logs["g_loss"]))
     assert all(torch.equal(a, b) for a, b in zip(before_D, D.parameters()))
     assert not torch.equal(before_input, G.input.dense.weight)
-
-
-def test_update_ema() -> None:
-    G, _ = _tiny_pair()
-    G_ema = ProGenerator(z_dim=6, **TINY)
-    first = [p.detach().clone() for p in G_ema.parameters()]
-    update_ema(G_ema, G, 1.0)
-    assert all(torch.equal(a, b) for a, b in zip(first, G_ema.parameters()))
-    update_ema(G_ema, G, 0.75)
-    for a, b, c in zip(first, G.parameters(), G_ema.parameters()):
-        torch.testing.assert_close(c, 0.75 * a + 0.25 * b)
-    update_ema(G_ema, G, 0.0)
-    assert all(torch.equal(a, b) for a, b in zip(G.parameters(), G_ema.parameters()))
 
 
 # --- sampling ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.training import History, train_gan
+from helpers.training import History, train_gan, update_ema
 
 
 class Batches:
@@ -339,3 +339,51 @@ def test_fingerprint_ignores_where_the_code_was_compiled() -> None:
     for changed in (source.replace("y * 2", "y * 3"), source.replace("+ 1", "- 1"),
                     source.replace("inner(x)", "abs(x)")):  # fmt: skip
         assert fingerprint(first) != fingerprint(compiled(changed, "cell.py")), changed
+
+
+# --- moving average of the generator's weights ------------------------------------------------
+
+
+def test_update_ema_moves_each_parameter_towards_the_generator() -> None:
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    G_ema = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    first = [p.detach().clone() for p in G_ema.parameters()]
+    update_ema(G_ema, G, 1.0)
+    assert all(torch.equal(a, b) for a, b in zip(first, G_ema.parameters()))
+    update_ema(G_ema, G, 0.75)
+    for a, b, c in zip(first, G.parameters(), G_ema.parameters()):
+        torch.testing.assert_close(c, 0.75 * a + 0.25 * b)
+        assert not c.requires_grad or c.grad_fn is None  # updated outside autograd
+    update_ema(G_ema, G, 0.0)
+    assert all(torch.equal(a, b) for a, b in zip(G.parameters(), G_ema.parameters()))
+
+
+def test_update_ema_buffers_only_when_asked() -> None:
+    G, G_ema = nn.BatchNorm1d(2), nn.BatchNorm1d(2)
+    G.train()(torch.tensor([[1.0, 5.0], [3.0, 9.0]]))  # running statistics move
+    update_ema(G_ema, G, 0.5)
+    assert torch.equal(G_ema.running_mean, torch.zeros(2))
+    update_ema(G_ema, G, 0.5, copy_buffers=True)
+    assert torch.equal(G_ema.running_mean, G.running_mean)
+    assert G_ema.num_batches_tracked.item() == 1
+
+
+def test_update_ema_averages_a_noisy_walk() -> None:
+    """Averaging many noisy copies of a target lands nearer the target than the last copy."""
+    gen = torch.Generator().manual_seed(0)
+    G, G_ema = nn.Linear(20, 20, bias=False), nn.Linear(20, 20, bias=False)
+    target = torch.randn(20, 20, generator=gen)
+    with torch.no_grad():
+        G_ema.weight.copy_(target)
+        for _ in range(500):
+            G.weight.copy_(target + torch.randn(20, 20, generator=gen))
+            update_ema(G_ema, G, 0.99)
+    assert (G_ema.weight - target).norm() < 0.2 * (G.weight - target).norm()
+
+
+def test_update_ema_rejects_bad_decay_and_mismatched_models() -> None:
+    with pytest.raises(ValueError, match="decay"):
+        update_ema(nn.Linear(2, 2), nn.Linear(2, 2), 1.5)
+    with pytest.raises(ValueError):
+        update_ema(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)), 0.5)

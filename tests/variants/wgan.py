@@ -76,6 +76,28 @@ def _step(
     )
 
 
+_FD_BODY = """
+def frechet_distance(mu1, cov1, mu2, cov2):
+    eigenvalues, vectors = torch.linalg.eigh(cov1)
+    root1 = vectors @ torch.diag({root_values}) @ vectors.T
+    middle = root1 @ cov2 @ root1
+    trace_root = {trace_root}
+    return {distance}
+"""
+
+
+def _fd(
+    root_values: str = "eigenvalues.clamp(min=0).sqrt()",
+    trace_root: str = "torch.linalg.eigvalsh(middle).clamp(min=0).sqrt().sum()",
+    distance: str = "(mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * trace_root",
+) -> str:
+    return (
+        _FD_BODY.replace("{root_values}", root_values)
+        .replace("{trace_root}", trace_root)
+        .replace("{distance}", distance)
+    )
+
+
 WRONG = {
     "test_critic_loss": {
         "sign flipped": """
@@ -268,6 +290,46 @@ def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0
     return {key: None if value is None else value.item() for key, value in logs.items()}
 """,
     },
+    "test_frechet_distance": {
+        "forgets the factor 2": _fd(
+            distance="(mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - trace_root"
+        ),
+        "wrong sign of the trace term": _fd(
+            distance="(mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() + 2 * trace_root"
+        ),
+        "norm of the mean difference, not its square": _fd(
+            distance="(mu1 - mu2).norm() + cov1.trace() + cov2.trace() - 2 * trace_root"
+        ),
+        "returns the distance, not its square": _fd(
+            distance="((mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * trace_root)"
+            ".clamp(min=0).sqrt()"
+        ),
+        "trace of the root of the elementwise product": """
+def frechet_distance(mu1, cov1, mu2, cov2):
+    trace_root = (cov1 * cov2).clamp(min=0).sqrt().trace()
+    return (mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * trace_root
+""",
+        "eigvalsh of the non-symmetric product S1 S2": """
+def frechet_distance(mu1, cov1, mu2, cov2):
+    trace_root = torch.linalg.eigvalsh(cov1 @ cov2).clamp(min=0).sqrt().sum()
+    return (mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * trace_root
+""",
+        "square root of S1 S2 in complex arithmetic": """
+def frechet_distance(mu1, cov1, mu2, cov2):
+    trace_root = torch.linalg.eigvals(cov1 @ cov2).sqrt().sum()
+    return (mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * trace_root
+""",
+        "real parts of the eigenvalues of S1 S2, not clamped (NaN)": """
+def frechet_distance(mu1, cov1, mu2, cov2):
+    trace_root = torch.linalg.eigvals(cov1 @ cov2).real.sqrt().sum()
+    return (mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * trace_root
+""",
+        "eigenvalues of S1 not clamped (NaN)": _fd(root_values="eigenvalues.sqrt()"),
+        "squares the covariances as if they were standard deviations": _fd(
+            distance="(mu1 - mu2).square().sum() + (cov1 @ cov1).trace() + (cov2 @ cov2).trace()"
+            " - 2 * trace_root"
+        ),
+    },
 }
 
 RIGHT = {
@@ -403,6 +465,45 @@ def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0
         clip_weights_(critic, c)
     return {"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
             "gp": gp.item() if gp is not None else None}
+""",
+    },
+    "test_frechet_distance": {
+        "root of S2 first": """
+def frechet_distance(mu1, cov1, mu2, cov2):
+    values, vectors = torch.linalg.eigh(cov2)
+    root2 = vectors * values.clamp(min=0).sqrt() @ vectors.T
+    trace_root = torch.linalg.eigvalsh(root2 @ cov1 @ root2).clamp(min=0).sqrt().sum()
+    return ((mu2 - mu1) ** 2).sum() + torch.trace(cov1 + cov2) - 2 * trace_root
+""",
+        "Newton-Schulz iteration for the square root": """
+def frechet_distance(mu1, cov1, mu2, cov2):
+    values, vectors = torch.linalg.eigh(cov1)
+    root1 = vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
+    middle = root1 @ cov2 @ root1
+    norm = torch.linalg.matrix_norm(middle)
+    eye = torch.eye(middle.shape[0], dtype=middle.dtype, device=middle.device)
+    y, z = middle / norm, eye
+    for _ in range(40):
+        t = 0.5 * (3 * eye - z @ y)
+        y, z = y @ t, t @ z
+    trace_root = norm.sqrt() * y.trace()
+    return (mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * trace_root
+""",
+        "sum of square roots of the real eigenvalues of S1 S2, clamped": """
+def frechet_distance(mu1, cov1, mu2, cov2):
+    eigenvalues = torch.linalg.eigvals(cov1 @ cov2).real.clamp(min=0)
+    return (mu1 - mu2).square().sum() + cov1.trace() + cov2.trace() - 2 * eigenvalues.sqrt().sum()
+""",
+        "nuclear norm of S1^(1/2) S2^(1/2)": """
+def _root(cov):
+    values, vectors = torch.linalg.eigh(cov)
+    return vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
+
+
+def frechet_distance(mu1, cov1, mu2, cov2):
+    trace_root = torch.linalg.matrix_norm(_root(cov1) @ _root(cov2), ord="nuc")
+    diff = mu1 - mu2
+    return diff @ diff + cov1.trace() + cov2.trace() - 2 * trace_root
 """,
     },
 }
