@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data import DeviceBatches
 from .progan import (
     EqualizedConv2d,
     EqualizedLinear,
@@ -35,6 +36,8 @@ from .progan import (
     pixel_norm,
     update_ema,
 )
+from .resume import Checkpoint
+from .training import History, train_gan
 from .wgan import gradient_penalty
 
 __all__ = [
@@ -406,27 +409,24 @@ def train_stylegan(
     G_ema: StyleGenerator | None = None,
     on_log: Callable[[int, dict[str, float]], None] | None = None,
     log_every: int = 250,
-) -> None:
+    checkpoint: Checkpoint | None = None,
+) -> History:
     """Train G against ProGAN's critic at full resolution with WGAN-GP plus drift.
 
-    One critic step and one generator step per iteration; ``G_ema``, if given, follows G's
-    weights as a moving average.
+    One critic step and one generator step per iteration, through
+    :func:`helpers.training.train_gan`; ``G_ema``, if given, follows G's weights as a moving
+    average. With a ``checkpoint`` an interrupted run resumes where it stopped.
 
     Taught in: 05-stylegan, section 5.
     """
-    from .data import DeviceBatches
-    from .training import batch_stream
-
     step = D.max_step
-    batches = batch_stream(DeviceBatches(images, config.batch_size, device, config.seed))
     mapping = list(G.mapping.parameters())
     rest = [p for name, p in G.named_parameters() if not name.startswith("mapping.")]
     opt_G = torch.optim.Adam([{"params": rest}, {"params": mapping, "lr": config.mapping_lr}],
                              lr=config.lr, betas=config.betas)  # fmt: skip
     opt_D = torch.optim.Adam(D.parameters(), lr=config.lr, betas=config.betas)
-    sums: dict[str, float] = {}
-    for iteration in range(1, num_steps + 1):
-        real = next(batches)
+
+    def one_iteration(G, D, opt_G, opt_D, real):  # train_gan's step_fn
         n = real.shape[0]
         # (1) update the critic
         with torch.no_grad():
@@ -450,14 +450,13 @@ def train_stylegan(
             p.requires_grad_(True)
         if G_ema is not None:
             update_ema(G_ema, G, config.ema_decay)
-        values = {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "gp": penalty.item(),
-                  "wasserstein": (real_scores.mean() - fake_scores.mean()).item()}  # fmt: skip
-        for key, value in values.items():
-            sums[key] = sums.get(key, 0.0) + value
-        if on_log is not None and (iteration % log_every == 0 or iteration == num_steps):
-            count = log_every if iteration % log_every == 0 else iteration % log_every
-            on_log(iteration, {key: total / count for key, total in sums.items()})
-            sums = {}
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(), "gp": penalty.item(),
+                "wasserstein": (real_scores.mean() - fake_scores.mean()).item()}  # fmt: skip
+
+    batches = DeviceBatches(images, config.batch_size, device, config.seed)
+    return train_gan(G, D, opt_G, opt_D, batches, num_steps, one_iteration, log_every=log_every,
+                     on_log=on_log, checkpoint=checkpoint,
+                     resumable=None if G_ema is None else {"G_ema": G_ema})  # fmt: skip
 
 
 def train_pretrained(
@@ -465,10 +464,12 @@ def train_pretrained(
     device: torch.device | str = "cpu",
     samples_dir: str | None = None,
     log: Callable[[str], None] = print,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[StyleGenerator, dict[str, object]]:
     """Train the course's StyleGAN checkpoint on MNIST padded to 32x32 and describe how.
 
-    Run through ``python -m helpers.pretrained train stylegan``.
+    Run through ``python -m helpers.pretrained train stylegan`` (``--resume FILE`` saves a
+    checkpoint there and continues from it after an interruption).
 
     Returns:
         the moving-average generator (eval mode, ``w_avg`` set) and its recipe.
@@ -499,7 +500,7 @@ def train_pretrained(
             save_images(generate(G_ema, 64), Path(samples_dir) / "stylegan-latest.png")
 
     train_stylegan(G, D, images, config, num_steps, device, G_ema, on_log,
-                   budget(config.log_every, config.smoke_log_every))  # fmt: skip
+                   budget(config.log_every, config.smoke_log_every), checkpoint)  # fmt: skip
     G_ema.update_w_avg()
     recipe: dict[str, object] = {
         "data": f"MNIST, {images.shape[0]} training digits, padded to 32x32, scaled to [-1, 1]",
