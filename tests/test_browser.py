@@ -37,7 +37,7 @@ from nbtools import ASSIGNMENTS, ROOT, source_notebook
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SCREENSHOTS = ROOT / "screenshots" / "browser"
-RUN_TIMEOUT_S = 480  # one lesson's "Run All Cells" in smoke mode: 30-100 s here, more on a loaded machine
+RUN_TIMEOUT_S = 480  # "Run All Cells" of one lesson in smoke mode: 30-100 s here, unloaded
 FIGURE_AS_TEXT = re.compile(r"<Figure size \d+x\d+|Figure\(\d+x\d+\)")
 WIDGET_CALL = re.compile(r"\bwidgets\.(slider_view|latent_explorer)\(")
 # JupyterLab settings for the test: every cell in the DOM (no windowing), no autosave of the
