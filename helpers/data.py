@@ -256,6 +256,13 @@ class DeviceBatches:
     def __len__(self) -> int:
         return self.data.shape[0] // self.batch_size
 
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The shuffling generator's state, so a resumed run draws the same epochs."""
+        return {"generator": self._generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self._generator.set_state(state["generator"])
+
     def __iter__(self) -> Iterator[torch.Tensor]:
         order = torch.randperm(self.data.shape[0], device=self.device, generator=self._generator)
         for i in range(len(self)):

@@ -147,6 +147,15 @@ def save_images(images: torch.Tensor, path: str | Path, nrow: int = 8) -> Path:
     return path
 
 
+def _in_kernel() -> bool:
+    """True inside a Jupyter or Colab kernel (an IPython shell with a kernel attached)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
 class LossCurves:
     """Live loss curves that redraw in place in JupyterLab and Colab.
 
@@ -173,7 +182,11 @@ class LossCurves:
                     ax.legend(loc="upper right")
 
                 plot = MatplotlibPlot(figsize=(8, 4), skip_first=0, after_subplot=label_axes)
-                self._live = PlotLosses(groups={title: list(keys)}, outputs=[plot])
+                # "notebook" redraws in place with clear_output + plt.show(), which renders in
+                # JupyterLab and Colab alike; livelossplot's own guess has taken Colab's shell
+                # for a terminal ("script": plt.pause, no picture, googlecolab/colabtools#1910)
+                mode = "notebook" if _in_kernel() else "script"
+                self._live = PlotLosses(groups={title: list(keys)}, outputs=[plot], mode=mode)
             except ImportError:
                 self._live = None
 

@@ -10,6 +10,7 @@ Command line::
 
     python -m helpers.pretrained info                 # recipe of every shipped checkpoint
     python -m helpers.pretrained train progan         # retrain and rewrite progan.pt
+    python -m helpers.pretrained train progan --resume run.pt   # resumable after a kill
 
 Lessons add their checkpoints to :func:`registry`.
 """
@@ -29,6 +30,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from .resume import Checkpoint
 
 __all__ = [
     "FORMAT",
@@ -62,7 +65,7 @@ class Entry:
     """A shipped checkpoint: the class it rebuilds and the function that trains it.
 
     ``train(**kwargs)`` returns ``(model, recipe)``; the keyword arguments it accepts
-    (``device``, ``samples_dir``) come from the command line.
+    (``device``, ``samples_dir``, ``checkpoint``) come from the command line.
     """
 
     model: type[nn.Module]
@@ -270,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--samples", default=None, help="folder for sample grids")
     train.add_argument("--weights-dir", default=None, help="write here instead of helpers/")
     train.add_argument("--half", action="store_true", help="store float16 tensors")
+    train.add_argument("--resume", default=None, metavar="FILE",
+                       help="save a resume checkpoint there every 250 iterations and, if it "
+                       "exists, continue from it")  # fmt: skip
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     if args.command == "info":
@@ -278,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"training {args.name} on {args.device} with {torch.get_num_threads()} threads")
-    model, recipe = registry()[args.name].train(device=args.device, samples_dir=args.samples)
+    checkpoint = None if args.resume is None else Checkpoint(args.resume, every=250)
+    model, recipe = registry()[args.name].train(
+        device=args.device, samples_dir=args.samples, checkpoint=checkpoint
+    )
     recipe = {**recipe, "command": " ".join(["python -m helpers.pretrained", *argv])}
     path = save(args.name, model.cpu(), recipe, args.weights_dir, half=args.half)
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import DeviceBatches
+from .resume import Checkpoint, Counter
 from .runtime import budget
 from .training import History, train_gan, update_ema
 from .wgan import gradient_penalty
@@ -927,9 +928,10 @@ def _phase(
     G_ema: nn.Module | None,
     on_log: Callable[[int, dict[str, float]], None] | None,
     offset: int = 0,
+    checkpoint: Checkpoint | None = None,
 ) -> History:
     """One fade or stable phase at ``step`` through :func:`helpers.training.train_gan`."""
-    counter = itertools.count()
+    counter = Counter()  # iterations of this phase; a checkpoint keeps it for the fade-in
 
     def one_iteration(G, D, opt_G, opt_D, real):  # train_gan's step_fn
         fade_alpha = alpha_schedule(next(counter), fade_iterations)
@@ -949,6 +951,8 @@ def _phase(
         one_iteration,
         log_every=budget(config.log_every, config.smoke_log_every),
         on_log=log,
+        checkpoint=checkpoint,
+        resumable={"counter": counter, **({} if G_ema is None else {"G_ema": G_ema})},
     )
 
 
@@ -961,6 +965,7 @@ def train_progressive(
     G_ema: ProGenerator | None = None,
     on_log: Callable[[int, dict[str, float]], None] | None = None,
     on_stage_end: Callable[[int, ProGenerator], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> list[History]:
     """Grow G and D through every resolution: at each step a fade phase, then a stable phase.
 
@@ -978,6 +983,9 @@ def train_progressive(
             with "resolution" and "fade_alpha" among the means.
         on_stage_end: called as ``on_stage_end(step, G_ema or G)`` after each resolution, e.g.
             to draw a sample grid.
+        checkpoint: if given, each phase saves beside it (``checkpoint.part("8x8-fade")``)
+            and a run started again resumes in the phase where it stopped; finished phases
+            are restored from their last save, not trained again.
 
     Returns:
         one :class:`helpers.training.History` per phase, in order.
@@ -993,13 +1001,12 @@ def train_progressive(
         )
         fade = budget(config.fade_steps[step], min(config.fade_steps[step], config.smoke_steps))
         stable = budget(config.stable_steps[step], config.smoke_steps)
-        for length, fade_length in ((fade, fade), (stable, 0)):
+        side = resolution_of(step)
+        for length, fade_length, kind in ((fade, fade, "fade"), (stable, 0, "stable")):
             if length > 0:
-                histories.append(
-                    _phase(
-                        G, D, opts, batches, step, length, fade_length, config, G_ema, on_log, done
-                    )
-                )
+                part = None if checkpoint is None else checkpoint.part(f"{side}x{side}-{kind}")
+                histories.append(_phase(G, D, opts, batches, step, length, fade_length, config,
+                                        G_ema, on_log, done, part))  # fmt: skip
                 done += length
         if on_stage_end is not None:
             on_stage_end(step, G_ema if G_ema is not None else G)
@@ -1031,6 +1038,7 @@ def train_pretrained(
     device: torch.device | str = "cpu",
     samples_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[ProGenerator, dict[str, object]]:
     """Train the course's ProGAN checkpoint on MNIST padded to 32x32 and describe how.
 
@@ -1042,6 +1050,7 @@ def train_pretrained(
         device: where to train.
         samples_dir: if given, a 64-sample grid is saved there after each resolution.
         log: receives one progress line per logging point.
+        checkpoint: resume from (and save to) this checkpoint, e.g. after an interruption.
 
     Returns:
         the moving-average generator (eval mode) and a recipe dict (data, config, iterations,
@@ -1076,7 +1085,7 @@ def train_pretrained(
             side = resolution_of(step)
             save_images(generate(G_sample, 64, step), Path(samples_dir) / f"progan-{side}.png")
 
-    train_progressive(G, D, images, config, device, G_ema, on_log, on_stage_end)
+    train_progressive(G, D, images, config, device, G_ema, on_log, on_stage_end, checkpoint)
     seconds = time.perf_counter() - start
     recipe: dict[str, object] = {
         "data": f"MNIST, {images.shape[0]} training digits, padded to 32x32, scaled to [-1, 1]",

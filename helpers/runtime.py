@@ -142,11 +142,15 @@ def data_dir() -> Path:
 
 
 def checkpoint_dir() -> Path:
-    """Sub-folder of :func:`data_dir` for model checkpoints.
+    """Model checkpoints' folder: ``GAN_COURSE_CHECKPOINTS``, else ``<data_dir>/checkpoints``.
+
+    On Colab, point ``GAN_COURSE_CHECKPOINTS`` at a folder of a mounted Google Drive (e.g.
+    ``/content/drive/MyDrive/gan-course``) so checkpoints outlive a disconnected runtime.
 
     Taught in: 01-vanilla-gan, section 5.
     """
-    path = data_dir() / "checkpoints"
+    configured = os.environ.get("GAN_COURSE_CHECKPOINTS")
+    path = Path(configured).expanduser().resolve() if configured else data_dir() / "checkpoints"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .data import DeviceBatches
 from .fast import fast_optimizer, frozen
 from .progan import (
     EqualizedConv2d,
@@ -36,7 +37,8 @@ from .progan import (
     generator_loss,
     pixel_norm,
 )
-from .training import update_ema
+from .resume import Checkpoint
+from .training import History, train_gan, update_ema
 from .wgan import gradient_penalty
 
 __all__ = [
@@ -492,32 +494,29 @@ def train_stylegan(
     G_ema: StyleGenerator | None = None,
     on_log: Callable[[int, dict[str, float]], None] | None = None,
     log_every: int = 250,
-) -> None:
+    checkpoint: Checkpoint | None = None,
+) -> History:
     """Train G against ProGAN's critic at full resolution with WGAN-GP plus drift.
 
-    One :func:`critic_step` and one :func:`generator_step` per iteration; ``G_ema``, if
-    given, follows G's weights as a moving average.
+    One :func:`critic_step` and one :func:`generator_step` per iteration, through
+    :func:`helpers.training.train_gan`; ``G_ema``, if given, follows G's weights as a moving
+    average. With a ``checkpoint`` an interrupted run resumes where it stopped.
 
     Taught in: 05-stylegan, section 5.
     """
-    from .data import DeviceBatches
-    from .training import batch_stream
-
-    batches = batch_stream(DeviceBatches(images, config.batch_size, device, config.seed))
     opt_G, opt_D = make_optimizers(G, D, config)
-    sums: dict[str, float] = {}
-    for iteration in range(1, num_steps + 1):
-        real = next(batches)
+
+    def one_iteration(G, D, opt_G, opt_D, real):  # train_gan's step_fn
         logs = critic_step(G, D, opt_D, real, config)  # (1) update the critic
         logs |= generator_step(G, D, opt_G, real.shape[0], config, device)  # (2) update G
         if G_ema is not None:
             update_ema(G_ema, G, config.ema_decay)
-        for key in ("d_loss", "g_loss", "gp", "wasserstein"):
-            sums[key] = sums.get(key, 0.0) + logs[key].item()
-        if on_log is not None and (iteration % log_every == 0 or iteration == num_steps):
-            count = log_every if iteration % log_every == 0 else iteration % log_every
-            on_log(iteration, {key: total / count for key, total in sums.items()})
-            sums = {}
+        return logs
+
+    batches = DeviceBatches(images, config.batch_size, device, config.seed)
+    return train_gan(G, D, opt_G, opt_D, batches, num_steps, one_iteration, log_every=log_every,
+                     on_log=on_log, checkpoint=checkpoint,
+                     resumable=None if G_ema is None else {"G_ema": G_ema})  # fmt: skip
 
 
 def train_pretrained(
@@ -525,10 +524,12 @@ def train_pretrained(
     device: torch.device | str = "cpu",
     samples_dir: str | None = None,
     log: Callable[[str], None] = print,
+    checkpoint: Checkpoint | None = None,
 ) -> tuple[StyleGenerator, dict[str, object]]:
     """Train the course's StyleGAN checkpoint on MNIST padded to 32x32 and describe how.
 
-    Run through ``python -m helpers.pretrained train stylegan``.
+    Run through ``python -m helpers.pretrained train stylegan`` (``--resume FILE`` saves a
+    checkpoint there and continues from it after an interruption).
 
     Returns:
         the moving-average generator (eval mode, ``w_avg`` set) and its recipe.
@@ -559,7 +560,7 @@ def train_pretrained(
             save_images(generate(G_ema, 64), Path(samples_dir) / "stylegan-latest.png")
 
     train_stylegan(G, D, images, config, num_steps, device, G_ema, on_log,
-                   budget(config.log_every, config.smoke_log_every))  # fmt: skip
+                   budget(config.log_every, config.smoke_log_every), checkpoint)  # fmt: skip
     G_ema.update_w_avg()
     recipe: dict[str, object] = {
         "data": f"MNIST, {images.shape[0]} training digits, padded to 32x32, scaled to [-1, 1]",

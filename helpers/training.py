@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-from .runtime import data_dir
+from .resume import Checkpoint, Stateful, atomic_save
+from .runtime import checkpoint_dir, data_dir
 
 __all__ = [
+    "BatchStream",
     "History",
     "StepFn",
     "batch_stream",
@@ -40,21 +41,93 @@ class History:
     steps: list[int]
     logs: dict[str, list[float]]
 
+    def state_dict(self) -> dict[str, object]:
+        return {"steps": list(self.steps), "logs": {k: list(v) for k, v in self.logs.items()}}
 
-def batch_stream(batches: Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:
-    """Yield batches forever, starting a new epoch (a new ``iter``) whenever one ends.
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.steps = list(state["steps"])
+        self.logs = {key: list(values) for key, values in state["logs"].items()}
+
+
+class BatchStream:
+    """Batches forever: a new epoch (a new ``iter(batches)``) starts whenever one ends.
+
+    Its :meth:`state_dict` is the iterator's position, so a resumed run sees the same batches
+    as an uninterrupted one: the state of ``batches`` at the start of the current epoch (when
+    it has a ``state_dict``, as :class:`helpers.data.DeviceBatches` does) and how many batches
+    of the epoch were taken. Restoring replays that many batches of the epoch.
 
     Raises ``ValueError`` when an epoch yields no batch at all.
 
     Taught in: 01-vanilla-gan, section 4.
     """
-    while True:
-        empty_epoch = True
-        for real in batches:
-            empty_epoch = False
-            yield real
-        if empty_epoch:
-            raise ValueError("batches yielded no batch; is the dataset smaller than a batch?")
+
+    def __init__(self, batches: Iterable[torch.Tensor]) -> None:
+        self.batches = batches
+        self._iterator: Iterator[torch.Tensor] | None = None
+        self._epoch_state: object = None  # batches.state_dict() when the epoch began
+        self._position = 0  # batches taken from the current epoch
+
+    def __iter__(self) -> BatchStream:
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        while True:
+            if self._iterator is None:
+                self._epoch_state = self._batches_state()
+                self._iterator, self._position = iter(self.batches), 0
+            try:
+                real = next(self._iterator)
+            except StopIteration:
+                if self._position == 0:
+                    raise ValueError(
+                        "batches yielded no batch; is the dataset smaller than a batch?"
+                    ) from None
+                self._iterator = None
+                continue
+            self._position += 1
+            return real
+
+    def _batches_state(self) -> object:
+        state_dict = getattr(self.batches, "state_dict", None)
+        return state_dict() if callable(state_dict) else None
+
+    def state_dict(self) -> dict[str, object]:
+        started = self._iterator is not None
+        return {"started": started, "epoch_state": self._epoch_state, "position": self._position}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._iterator, self._position = None, 0
+        if not state["started"]:
+            return
+        if state["epoch_state"] is not None:
+            self.batches.load_state_dict(state["epoch_state"])  # type: ignore[attr-defined]
+        self._epoch_state = state["epoch_state"]
+        self._iterator = iter(self.batches)
+        for _ in range(state["position"]):  # replay the epoch up to where it stopped
+            next(self._iterator)
+        self._position = state["position"]
+
+
+def batch_stream(batches: Iterable[torch.Tensor]) -> BatchStream:
+    """Yield batches forever (a :class:`BatchStream`), starting a new epoch whenever one ends.
+
+    Raises ``ValueError`` when an epoch yields no batch at all.
+
+    Taught in: 01-vanilla-gan, section 4.
+    """
+    return BatchStream(batches)
+
+
+def _check_resumable(batches: Iterable[torch.Tensor]) -> None:
+    """A checkpointed run must be able to put its batches back where they were."""
+    if hasattr(batches, "load_state_dict") or isinstance(batches, (list, tuple, torch.Tensor)):
+        return
+    raise ValueError(
+        f"a checkpointed run needs batches it can restore, got {type(batches).__name__}: use "
+        "helpers.data.DeviceBatches (or a list of batches); a shuffling DataLoader's order "
+        "cannot be replayed"
+    )
 
 
 class _IntervalMeans:
@@ -84,6 +157,12 @@ class _IntervalMeans:
         self.sums, self.counts = {}, {}
         return means
 
+    def state_dict(self) -> dict[str, dict]:
+        return {"sums": dict(self.sums), "counts": dict(self.counts)}
+
+    def load_state_dict(self, state: dict[str, dict]) -> None:
+        self.sums, self.counts = dict(state["sums"]), dict(state["counts"])
+
 
 def train_gan(
     G: nn.Module,
@@ -97,6 +176,8 @@ def train_gan(
     on_log: Callable[[int, dict[str, float]], None] | None = None,
     n_critic: int = 1,
     generator_step: StepFn | None = None,
+    checkpoint: Checkpoint | None = None,
+    resumable: Mapping[str, Stateful] | None = None,
     **step_kwargs: object,
 ) -> History:
     """Run ``num_steps`` training steps, each calling ``step_fn(G, D, opt_G, opt_D, real, **kw)``.
@@ -111,6 +192,12 @@ def train_gan(
     floats or tensors (tensors are converted only when logging, so a GPU is not synchronised
     every step); ``None`` values are skipped.
 
+    With a ``checkpoint`` (:class:`helpers.resume.Checkpoint`), the models, optimizers,
+    random generators, the batch iterator's position, the history and ``resumable`` (other
+    objects with ``state_dict``, e.g. a moving-average generator) are saved every
+    ``checkpoint.every`` steps and after the last; a call that finds a checkpoint continues
+    from it (``on_log`` is called only for the steps it runs).
+
     Args:
         G, D, opt_G, opt_D: models and their optimizers.
         batches: an iterable of real batches (e.g. :class:`helpers.data.DeviceBatches`).
@@ -121,6 +208,8 @@ def train_gan(
         on_log: optional callback for each logging point.
         n_critic: critic steps per generator step; needs ``generator_step``.
         generator_step: the generator update, when ``step_fn`` updates only the critic.
+        checkpoint: where and how often to save for resuming; None saves nothing.
+        resumable: more objects the checkpoint keeps, by name.
 
     Taught in: 01-vanilla-gan, section 4 (n_critic: 03-wgan, section 5).
     """
@@ -133,8 +222,16 @@ def train_gan(
     D.train()
     history = History(steps=[], logs={})
     means = _IntervalMeans()
-    stream = batch_stream(batches)
-    for step in range(1, num_steps + 1):
+    stream = BatchStream(batches)
+    objects = {"G": G, "D": D, "opt_G": opt_G, "opt_D": opt_D, "batches": stream,
+               "history": history, "means": means, **(resumable or {})}  # fmt: skip
+    done = 0
+    if checkpoint is not None:
+        _check_resumable(batches)
+        done = checkpoint.restore(objects)
+        if done > num_steps:
+            raise ValueError(f"{checkpoint.path} is at step {done}, past num_steps={num_steps}")
+    for step in range(done + 1, num_steps + 1):
         for _ in range(n_critic):
             real = next(stream)
             means.add(step_fn(G, D, opt_G, opt_D, real, **step_kwargs))
@@ -147,6 +244,8 @@ def train_gan(
                 history.logs.setdefault(key, []).append(value)
             if on_log is not None:
                 on_log(step, logged)
+        if checkpoint is not None and checkpoint.due(step, num_steps):
+            checkpoint.save(step, objects)
     return history
 
 
@@ -175,7 +274,10 @@ def fingerprint(fn: Callable[..., Any]) -> str:
 
 
 def cached(
-    name: str, params: dict[str, Any], compute: Callable[[], dict[str, Any]]
+    name: str,
+    params: dict[str, Any],
+    compute: Callable[..., dict[str, Any]],
+    resume_every: int | None = None,
 ) -> dict[str, Any]:
     """``compute()``'s result, computed once per ``(name, params)`` and kept on disk.
 
@@ -183,6 +285,12 @@ def cached(
     ``<data_dir>/runs/`` and loaded with ``torch.load(weights_only=True)`` the next time, so
     re-running a notebook does not retrain. Change any value in ``params`` (a budget, a
     fingerprint of the student's step function) and it is computed again.
+
+    With ``resume_every``, ``compute`` is called as ``compute(checkpoint)`` with a
+    :class:`helpers.resume.Checkpoint` in :func:`helpers.runtime.checkpoint_dir` named after
+    ``(name, params)`` and saving every ``resume_every`` steps: a run interrupted half-way (a
+    Colab disconnect) continues from its last save when the cell runs again. The checkpoint
+    is deleted once the result is stored.
 
     Taught in: 03-wgan, section 5.
     """
@@ -193,11 +301,14 @@ def cached(
             return torch.load(path, weights_only=True)
         except Exception:  # noqa: BLE001 - a truncated or foreign file is recomputed
             path.unlink(missing_ok=True)
-    result = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    torch.save(result, partial)
-    partial.replace(path)
+    if resume_every is None:
+        result = compute()
+    else:
+        checkpoint = Checkpoint(checkpoint_dir() / f"{name}-{key}.pt", every=resume_every)
+        result = compute(checkpoint)
+    atomic_save(result, path)
+    if resume_every is not None:
+        checkpoint.clear()
     return result
 
 

@@ -28,6 +28,7 @@ from . import bce, mlp_gan
 from .data import DeviceBatches
 from .fast import FastOptions, FastStep, frozen
 from .mlp_gan import decode
+from .resume import Checkpoint, Trace
 from .training import train_gan, update_ema
 
 __all__ = [
@@ -502,13 +503,16 @@ def train_run(
     critic_step_fn: Callable[..., dict[str, float | None]] = critic_step,
     seed: int = 0,
     on_log: Callable[[int, dict[str, float]], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> dict[str, Any]:
     """Train a :class:`ConvGenerator` against a :class:`ConvCritic` and report what happened.
 
     ``mode`` is ``"clip"`` (RMSprop, weights clipped to ``c``, default ``config.c``),
     ``"gp"`` (Adam, gradient penalty) or ``"spectral"`` (Adam, spectral normalisation, no
     penalty). Training is :func:`helpers.training.train_gan` with ``n_critic`` critic steps
-    by ``critic_step_fn`` (the student's, in the notebook) per :func:`generator_step`.
+    by ``critic_step_fn`` (the student's, in the notebook) per :func:`generator_step`. With
+    a ``checkpoint`` an interrupted run resumes where it stopped (``seconds_per_step`` then
+    times the resumed part only).
 
     Returns:
         a dict of plain values that :func:`helpers.training.cached` can store: ``steps``,
@@ -535,7 +539,7 @@ def train_run(
     )
     batches = DeviceBatches(images, config.batch_size, device=device, seed=seed)
     fixed_z = torch.randn(64, config.z_dim, generator=torch.Generator().manual_seed(seed))
-    snapshots: list[torch.Tensor] = []
+    snapshots = Trace()  # [8, 1, 32, 32] per logging point, kept by the checkpoint
 
     def log(step: int, logs: dict[str, float]) -> None:
         snapshots.append(decode(G, fixed_z[:8].to(device)).cpu())
@@ -545,6 +549,7 @@ def train_run(
     start = time.perf_counter()
     history = train_gan(G, critic, opt_G, opt_C, batches, num_steps, step_fn, log_every=log_every,
                         on_log=log, n_critic=config.n_critic, generator_step=generator_step,
+                        checkpoint=checkpoint, resumable={"snapshots": snapshots},
                         z_dim=config.z_dim)  # fmt: skip
     seconds = (time.perf_counter() - start) / num_steps
     real = next(iter(batches))[:256]

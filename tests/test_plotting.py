@@ -217,6 +217,33 @@ def test_loss_curves_fallback_without_livelossplot(
     capsys.readouterr()
 
 
+@pytest.mark.colab
+def test_loss_curves_use_notebook_output_in_a_colab_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live plot asks livelossplot for its "notebook" output (clear_output + plt.show(),
+    a picture in Colab and JupyterLab) in any shell with a kernel, instead of relying on
+    livelossplot's guess from the shell's class name (older releases took Colab's for a
+    terminal), and for "script" outside one."""
+    import IPython
+    import livelossplot
+
+    modes: list[object] = []
+    real = livelossplot.PlotLosses
+
+    def recording(*args: object, **kwargs: object) -> object:
+        modes.append(kwargs.get("mode"))
+        return real(*args, **kwargs)
+
+    class Shell:  # like google.colab._shell.Shell: an IPython shell with a kernel
+        kernel = object()
+
+    monkeypatch.setattr(livelossplot, "PlotLosses", recording)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    assert LossCurves()._live.outputs[0].output_mode == "notebook"
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert LossCurves()._live.outputs[0].output_mode == "script"
+    assert modes == ["notebook", "script"]
+
+
 def test_backend_is_agg() -> None:
     assert matplotlib.get_backend().lower() == "agg"
     assert os.environ["MPLBACKEND"] == "Agg"

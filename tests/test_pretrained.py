@@ -151,9 +151,11 @@ def test_cli_train_writes_a_checkpoint(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(pretrained, "registry", lambda: {"progan": fake})
     argv = ["train", "progan", "--weights-dir", str(tmp_path), "--samples", str(tmp_path / "s")]
     assert pretrained.main(argv) == 0
-    assert calls == [{"device": "cpu", "samples_dir": str(tmp_path / "s")}]
+    assert calls == [{"device": "cpu", "samples_dir": str(tmp_path / "s"), "checkpoint": None}]
     recipe = pretrained.read("progan", tmp_path)["recipe"]
     assert recipe["command"].startswith("python -m helpers.pretrained train progan")
+    assert pretrained.main([*argv, "--resume", str(tmp_path / "run.pt")]) == 0
+    assert calls[-1]["checkpoint"].path == tmp_path / "run.pt"
 
 
 # --- the shipped checkpoints ------------------------------------------------------------------
