@@ -6,7 +6,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # every folder NN-slug in solutions/ is an assignment (tests/nbtools.py discovers them the same way)
 ASSIGNMENTS := $(notdir $(patsubst %/,%,$(dir $(wildcard solutions/*/*.ipynb))))
 
-.PHONY: help install lab test test-fast lint format release autograde clean mutation
+.PHONY: help install lab test test-browser test-fast lint format release autograde clean mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -27,8 +27,11 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: install  ## open the course in JupyterLab (extra options: make lab LAB_ARGS=--no-browser)
 	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
-test: install  ## the whole suite: helpers, notebooks, nbgrader round trips (parallel)
-	$(BIN)/python -m pytest -n 2 -q --durations=10
+test: install  ## the whole suite except the real-browser test: helpers, notebooks, nbgrader, grading
+	$(BIN)/python -m pytest -n 2 -q --durations=10 -m "not browser"
+
+test-browser: install  ## every lesson in JupyterLab and headless Chromium (one worker, minutes)
+	$(BIN)/python -m pytest -q -m browser --durations=5
 
 test-fast: install  ## unit tests only (seconds): no notebook execution, no nbgrader
 	$(BIN)/python -m pytest -q -m "not slow"

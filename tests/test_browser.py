@@ -154,6 +154,17 @@ def image_sources(cell) -> list[str]:  # noqa: ANN001
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_lesson_in_a_real_browser(lab: dict[str, object], assignment: str) -> None:
+    """One retry: on a loaded 2-core machine JupyterLab's "Run All" occasionally stalls (seen
+    once in about ten runs of a lesson that takes 30 s); a real failure fails twice."""
+    try:
+        check_lesson(lab, assignment)
+    except Exception as first:  # noqa: BLE001 - any failure gets one more try
+        print(f"{assignment}: first attempt failed ({type(first).__name__}: {first}); retrying")
+        check_lesson(lab, assignment)
+
+
+def check_lesson(lab: dict[str, object], assignment: str) -> None:
+    """Open the lesson, run every cell, and check what a person would see."""
     started = time.monotonic()
     source = nbformat.read(source_notebook(assignment), as_version=4)
     page = lab["browser"].new_page(viewport={"width": 1280, "height": 900})
