@@ -44,6 +44,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from .fast import FastOptions, autocast_dtype
+from .validation import positive_int
 
 __all__ = [
     "FLOP_RULE",
@@ -484,9 +485,8 @@ def run(
 
     Taught in: 01-vanilla-gan, section 5 (Why is it fast?).
     """
-    for name, value in (("repeats", repeats), ("warmup", warmup)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    positive_int(repeats, "repeats")
+    positive_int(warmup, "warmup")
     available = cases()
     wanted = list(lessons) if lessons is not None else [c.lesson for c in available]
     known = {c.lesson: c for c in available}

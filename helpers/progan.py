@@ -36,6 +36,7 @@ from .data import DeviceBatches
 from .resume import Checkpoint, Counter
 from .runtime import budget
 from .training import History, train_gan, update_ema
+from .validation import positive_int
 from .wgan import gradient_penalty
 
 __all__ = [
@@ -75,11 +76,6 @@ __all__ = [
 ]
 
 Alpha = float | torch.Tensor
-
-
-def _check_positive_int(value: object, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 # --- the three tricks -------------------------------------------------------------------------
@@ -142,7 +138,7 @@ def minibatch_stddev(x: torch.Tensor, group_size: int = 4) -> torch.Tensor:
 
     Taught in: 04-progan, exercise 2.
     """
-    _check_positive_int(group_size, "group_size")
+    positive_int(group_size, "group_size")
     if x.dim() != 4:
         raise ValueError(f"minibatch_stddev expects [N, C, H, W], got {list(x.shape)}")
     n, c, h, w = x.shape
@@ -168,7 +164,7 @@ class MinibatchStdDev(nn.Module):
 
     def __init__(self, group_size: int = 4):
         super().__init__()
-        _check_positive_int(group_size, "group_size")
+        positive_int(group_size, "group_size")
         self.group_size = group_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -204,8 +200,8 @@ class EqualizedLinear(nn.Module):
         gain: float = 2**0.5,
     ):
         super().__init__()
-        _check_positive_int(in_features, "in_features")
-        _check_positive_int(out_features, "out_features")
+        positive_int(in_features, "in_features")
+        positive_int(out_features, "out_features")
         self.in_features, self.out_features = in_features, out_features
         self.weight = nn.Parameter(torch.randn(out_features, in_features))
         if bias:
@@ -249,9 +245,9 @@ class EqualizedConv2d(nn.Module):
         gain: float = 2**0.5,
     ):
         super().__init__()
-        for value, name in ((in_channels, "in_channels"), (out_channels, "out_channels")):
-            _check_positive_int(value, name)
-        _check_positive_int(kernel_size, "kernel_size")
+        positive_int(in_channels, "in_channels")
+        positive_int(out_channels, "out_channels")
+        positive_int(kernel_size, "kernel_size")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
@@ -449,7 +445,7 @@ def _check_channels(channels: Sequence[int]) -> tuple[int, ...]:
     if not channels:
         raise ValueError("channels needs one entry per resolution, 4x4 first")
     for c in channels:
-        _check_positive_int(c, "each entry of channels")
+        positive_int(c, "each entry of channels")
     return channels
 
 
@@ -483,8 +479,8 @@ class ProGenerator(_Progressive):
         img_channels: int = 1,
     ):
         super().__init__()
-        _check_positive_int(z_dim, "z_dim")
-        _check_positive_int(img_channels, "img_channels")
+        positive_int(z_dim, "z_dim")
+        positive_int(img_channels, "img_channels")
         self.z_dim = z_dim  # length of the latent code
         self.channels = _check_channels(channels)  # feature maps at 4x4, 8x8, ...
         self.img_channels = img_channels  # 1 for MNIST
@@ -622,7 +618,7 @@ class ProDiscriminator(_Progressive):
         group_size: int = 4,
     ):
         super().__init__()
-        _check_positive_int(img_channels, "img_channels")
+        positive_int(img_channels, "img_channels")
         self.channels = _check_channels(channels)  # feature maps at 4x4, 8x8, ...
         self.img_channels = img_channels
         self.group_size = group_size
@@ -706,7 +702,7 @@ def generate(
 
     Taught in: 04-progan, section 6.
     """
-    _check_positive_int(n, "n")
+    positive_int(n, "n")
     step = G.max_step if step is None else step
     device = next(G.parameters()).device
     z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))  # [n, z_dim]

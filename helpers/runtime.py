@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .validation import non_negative_int
+
 __all__ = [
     "budget",
     "checkpoint_dir",
@@ -74,9 +76,8 @@ def budget(full: int, smoke: int = 1) -> int:
 
     Taught in: 01-vanilla-gan, setup cell.
     """
-    for name, value in (("full", full), ("smoke", smoke)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"budget(): {name} must be a non-negative int, got {value!r}")
+    non_negative_int(full, "budget(): full")
+    non_negative_int(smoke, "budget(): smoke")
     return smoke if is_smoke() else full
 
 

@@ -39,6 +39,7 @@ from .progan import (
 )
 from .resume import Checkpoint
 from .training import History, train_gan, update_ema
+from .validation import positive_int
 from .wgan import gradient_penalty
 
 __all__ = [
@@ -83,8 +84,7 @@ class MappingNetwork(nn.Module):
 
     def __init__(self, z_dim: int = 512, w_dim: int = 512, num_layers: int = 8):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be at least 1, got {num_layers}")
+        positive_int(num_layers, "num_layers")
         self.z_dim, self.w_dim, self.num_layers = z_dim, w_dim, num_layers
         self.layers = nn.ModuleList(
             EqualizedLinear(z_dim if i == 0 else w_dim, w_dim) for i in range(num_layers)

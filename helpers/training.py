@@ -19,6 +19,7 @@ from torch import nn
 
 from .resume import Checkpoint, Stateful, atomic_save
 from .runtime import checkpoint_dir, data_dir
+from .validation import positive_int
 
 __all__ = [
     "BatchStream",
@@ -214,8 +215,7 @@ def train_gan(
     Taught in: 01-vanilla-gan, section 4 (n_critic: 03-wgan, section 5).
     """
     for name, value in (("num_steps", num_steps), ("log_every", log_every), ("n_critic", n_critic)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        positive_int(value, name)
     if n_critic != 1 and generator_step is None:
         raise ValueError("n_critic > 1 needs a generator_step: step_fn then updates only D")
     G.train()

@@ -30,6 +30,7 @@ from .fast import FastOptions, FastStep, frozen
 from .mlp_gan import decode
 from .resume import Checkpoint, Trace
 from .training import train_gan, update_ema
+from .validation import positive_number
 
 __all__ = [
     "CLASSIC_LOSSES",
@@ -98,8 +99,7 @@ def clip_weights_(critic: nn.Module, c: float = 0.01) -> None:
 
     Taught in: 03-wgan, exercise 3.
     """
-    if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
-        raise ValueError(f"c must be a positive number, got {c!r}")
+    positive_number(c, "c")
     with torch.no_grad():
         for parameter in critic.parameters():
             parameter.clamp_(-c, c)
