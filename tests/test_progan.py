@@ -607,7 +607,7 @@ def test_progressive_loop_runs_train_iteration_with_the_fade_schedule(
         calls.append((step, fade_alpha, tuple(real.shape)))
         return original(G, D, opt_G, opt_D, real, step, fade_alpha, config, G_ema)
 
-    monkeypatch.setattr(progan, "train_iteration", spy)
+    monkeypatch.setattr(progan.training, "train_iteration", spy)  # where train_progressive looks
     config = _tiny_config()
     images = torch.randint(0, 256, (16, 1, 32, 32), dtype=torch.uint8)
     train_progressive(ProGenerator(6, config.channels), ProDiscriminator(config.channels),
