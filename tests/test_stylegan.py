@@ -229,7 +229,7 @@ def test_training_loop_runs_the_critic_step_then_the_generator_step(
             calls.append(_name)
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(stylegan, name, spy)
+        monkeypatch.setattr(stylegan.training, name, spy)  # where train_stylegan looks
     G, D = _tiny_style_pair()
     config = stylegan.StyleGANConfig(batch_size=4)
     images = torch.randint(0, 256, (8, 1, 32, 32), dtype=torch.uint8)
