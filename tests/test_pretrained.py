@@ -13,7 +13,7 @@ import tomllib
 import torch
 from nbtools import ROOT
 
-from helpers import pretrained
+from helpers import model_files, pretrained
 from helpers.progan import ProDiscriminator, ProGenerator, generate
 
 
@@ -110,7 +110,7 @@ def test_save_rejects_the_wrong_class(tmp_path: Path) -> None:
 def test_save_refuses_files_over_the_size_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pretrained, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(model_files, "MAX_BYTES", 10_000)
     with pytest.raises(pretrained.CheckpointError, match="half=True"):
         pretrained.save("progan", ProGenerator(), {}, tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing half-written is left behind
@@ -156,6 +156,14 @@ def test_cli_train_writes_a_checkpoint(tmp_path: Path, monkeypatch: pytest.Monke
     assert recipe["command"].startswith("python -m helpers.pretrained train progan")
     assert pretrained.main([*argv, "--resume", str(tmp_path / "run.pt")]) == 0
     assert calls[-1]["checkpoint"].path == tmp_path / "run.pt"
+
+
+def test_cli_scores_a_shipped_generator(capsys: pytest.CaptureFixture[str]) -> None:
+    assert pretrained.main(["evaluate", "progan", "--n", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "real_vs_real" in out and "progan" in out and "Fréchet" in out
+    with pytest.raises(ValueError, match="no generator called 'classifier'"):
+        pretrained.score_checkpoint("classifier", n=10)
 
 
 # --- the shipped checkpoints ------------------------------------------------------------------
