@@ -17,7 +17,7 @@ from nbtools import ROOT
 from torch import nn
 
 from helpers import bce, bench, fast, mlp_gan, progan, stylegan, wgan
-from helpers.bench_cases import stream_step
+from helpers.bench.cases.common import stream_step
 
 TINY = {"repeats": 1, "seconds": 0.0, "warmup": 1, "subset": 64, "batch_size": 8}
 KEYS = {"lesson", "path", "batch_size", "images_per_s", "ratio_vs_classic", "fraction_of_peak"}
@@ -63,7 +63,7 @@ def test_tiny_run_of_every_lesson_reports_every_path() -> None:
 
 
 def test_cli_writes_json_rows(tmp_path: Any) -> None:
-    """``python -m helpers.bench`` itself, in a fresh process (cases register on import)."""
+    """``python -m helpers.bench`` itself, in a fresh process."""
     out = tmp_path / "rows.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -203,7 +203,7 @@ def _toy_case(ctx: bench.BenchContext) -> list[bench.BenchPath]:
 def test_registered_case_runs_and_is_compared_with_its_classic_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(bench._CASES, "99-toy", bench.BenchCase("99-toy", "toy", _toy_case))
+    monkeypatch.setitem(bench.REGISTERED, "99-toy", bench.BenchCase("99-toy", "toy", _toy_case))
     rows, _ = bench.run(["99-toy"], options=(), peak_sizes=(16,), progress=None, **TINY)
     classic, course = rows
     assert (classic.path, course.path) == ("classic", "course")
@@ -211,16 +211,18 @@ def test_registered_case_runs_and_is_compared_with_its_classic_path(
     assert course.gflop_per_step == 2 * 8 * 8 * 8 / 1e9  # counted on the course path itself
 
 
-def test_case_decorator_registers_and_a_case_needs_a_classic_path(
+def test_a_registered_case_is_run_and_needs_a_classic_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bench, "_CASES", dict(bench._CASES))
+    monkeypatch.setattr(bench.runner, "REGISTERED", dict(bench.REGISTERED))
 
-    @bench.case("98-no-classic", "no classic path")
-    def no_classic(ctx: bench.BenchContext) -> list[bench.BenchPath]:
+    def course_only(ctx: bench.BenchContext) -> list[bench.BenchPath]:
         return [bench.BenchPath("course", 4, lambda: lambda: None)]
 
-    assert bench._CASES["98-no-classic"].build is no_classic
+    no_classic = bench.case("98-no-classic", "no classic path")(course_only)
+    assert no_classic == bench.BenchCase("98-no-classic", "no classic path", course_only)
+    assert bench.register(no_classic) is no_classic
+    assert no_classic in bench.cases() and bench.cases()[-1] is no_classic
     with pytest.raises(ValueError, match="classic"):
         bench.run(["98-no-classic"], options=(), progress=None, **TINY)
     with pytest.raises(ValueError, match="no benchmark case"):
@@ -265,7 +267,7 @@ def test_torchvision_copy_of_the_digits_matches_the_device_data() -> None:
 
 
 def test_classic_path_uses_sigmoid_and_bce_loss() -> None:
-    from helpers.bench_cases import classic_gan_step
+    from helpers.bench.cases.common import classic_gan_step
 
     torch.manual_seed(0)
     G, D = bce.PointGenerator(4, 8), nn.Sequential(bce.PointDiscriminator(8), nn.Sigmoid())
@@ -280,7 +282,7 @@ def test_classic_path_uses_sigmoid_and_bce_loss() -> None:
 
 
 def test_progan_classic_iteration_computes_train_iteration() -> None:
-    from helpers.bench_cases.progan import FADE_ALPHA, STEP, classic_iteration
+    from helpers.bench.cases.progan import FADE_ALPHA, STEP, classic_iteration
 
     config = progan.ProGANConfig(z_dim=6, channels=(8, 8, 4, 4))
     real = torch.rand(4, 1, 32, 32) * 2 - 1
@@ -311,7 +313,7 @@ def test_progan_classic_iteration_computes_train_iteration() -> None:
 
 @pytest.mark.parametrize("mixing_prob", [0.0, 1.0])
 def test_stylegan_classic_generator_step_computes_generator_step(mixing_prob: float) -> None:
-    from helpers.bench_cases.stylegan import classic_generator_step
+    from helpers.bench.cases.stylegan import classic_generator_step
 
     config = stylegan.StyleGANConfig(mixing_prob=mixing_prob)
     runs = []

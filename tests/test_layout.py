@@ -16,10 +16,8 @@ def _sources() -> list[tuple[str, str, str | None]]:
             found.append((notebook_source(path), str(path.relative_to(ROOT)), None))
     for path in sorted((ROOT / "tests" / "variants").glob("*.py")):
         found.append((path.read_text(), str(path.relative_to(ROOT)), None))
-    cases = ROOT / "helpers" / "bench_cases"
-    for path in sorted(cases.glob("*.py")):
-        package = "helpers.bench_cases"
-        found.append((path.read_text(), str(path.relative_to(ROOT)), package))
+    for path in sorted((ROOT / "helpers" / "bench" / "cases").glob("*.py")):
+        found.append((path.read_text(), str(path.relative_to(ROOT)), "helpers.bench.cases"))
     return found
 
 
@@ -51,8 +49,8 @@ def test_the_name_scan_reports_a_missing_name(source, missing):
 
 
 def test_the_name_scan_follows_relative_imports():
-    source = "from .. import bce\nfrom ..data import no_such_loader\nbce.no_such_loss\n"
-    found = unresolved(helpers_uses(source, "case", package="helpers.bench_cases"))
+    source = "from ... import bce\nfrom ...data import no_such_loader\nbce.no_such_loss\n"
+    found = unresolved(helpers_uses(source, "case", package="helpers.bench.cases"))
     assert sorted(line.split(": ", 1)[1] for line in found) == [
         "helpers.bce.no_such_loss",
         "helpers.data.no_such_loader",

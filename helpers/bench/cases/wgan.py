@@ -17,12 +17,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from .. import wgan
-from ..bench import BenchContext, BenchPath, case
-from ..data import DeviceBatches, pad_to
-from ..fast import FastOptions
-from ..training import batch_stream
-from . import adam, classic_loader, option_paths, stream_step
+from ... import wgan
+from ...data import DeviceBatches, pad_to
+from ...fast import FastOptions
+from ...training import batch_stream
+from ..paths import BenchContext, BenchPath, case
+from .common import adam, classic_loader, option_paths, stream_step
 
 
 def _nets(ctx: BenchContext, config: wgan.WGANConfig) -> tuple[nn.Module, nn.Module]:

@@ -21,11 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import progan
-from ..bench import BenchContext, BenchPath, case
-from ..data import DeviceBatches, pad_to
-from ..training import batch_stream
-from . import adam, classic_loader, stream_step
+from ... import progan
+from ...data import DeviceBatches, pad_to
+from ...training import batch_stream
+from ..paths import BenchContext, BenchPath, case
+from .common import adam, classic_loader, stream_step
 
 STEP = 3  # 32 x 32
 FADE_ALPHA = 0.5  # half way through the fade-in of 32 x 32: both paths of G and D run

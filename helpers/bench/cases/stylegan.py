@@ -20,8 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .. import progan, stylegan
-from ..bench import BenchContext, BenchPath, case
+from ... import progan, stylegan
+from ..paths import BenchContext, BenchPath, case
 
 CONFIG = stylegan.StyleGANConfig()
 
