@@ -121,6 +121,23 @@ def _chain(
         current = parent
 
 
+def imported_modules(source: str, package: str | None = None) -> set[str]:
+    """The helpers modules that ``source``'s import statements load (packages included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = resolve_relative(node.module, node.level, package)
+            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+        for name in names:
+            if name.split(".")[0] == PACKAGE and _is_module(name):
+                parts = name.split(".")
+                found |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return found
+
+
 def unresolved(uses: Iterable[Use]) -> list[str]:
     """The uses whose module lacks the name, as ``where: module.name`` lines."""
     missing = []
@@ -229,3 +246,29 @@ def _a_cycle(graph: dict[str, set[str]], part: set[str]) -> list[str]:
                 paths[nxt] = paths[node] + [nxt]
                 frontier.append(nxt)
     return sorted(part)
+
+
+def closure(graph: dict[str, set[str]], start: Iterable[str]) -> set[str]:
+    """Every module that importing ``start`` loads, by ``graph``'s edges."""
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph.get(module, ()))
+    return seen
+
+
+def dynamic_imports(root: Path, package: str = PACKAGE) -> list[str]:
+    """Calls that import by a computed name (``importlib.import_module``, ``__import__``,
+    ``pkgutil`` walks), which the static graph cannot see, as ``file:line`` lines."""
+    found = []
+    for path in module_files(root, package).values():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in ("import_module", "__import__", "walk_packages", "iter_modules"):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: {name}")
+    return found
