@@ -117,7 +117,7 @@ def write(
     recipe = {
         **recipe,
         "machine": _machine(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "torch": torch.__version__,
         "stored_dtype": str(stored),
     }

@@ -254,6 +254,7 @@ def _canonical(code: types.CodeType) -> tuple[object, ...]:
 
     A notebook cell's file name holds the kernel's process id, and ``marshal``'s bytes depend
     on how strings happen to be shared in memory, so neither can key a cache across sessions.
+    ``co_exceptiontable`` exists from Python 3.11, the oldest the package supports.
     """
     consts = tuple(_canonical(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
     return (code.co_name, code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
