@@ -255,3 +255,16 @@ def test_no_private_name_crosses_a_module():
     assert crossing - PRIVATE_PENDING == set()
     found = helpers_uses("from .assertions import _fail\n", "probes", "helpers.checks")
     assert [(use.module, use.name) for use in found] == [("helpers.checks.assertions", "_fail")]
+
+
+INFRASTRUCTURE = ("runtime", "validation", "data", "resume", "training", "fast", "plotting",
+                  "widgets", "checks", "model_files")  # fmt: skip
+LESSONS = ("mlp_gan", "bce", "wgan", "progan", "stylegan", "metrics", "pretrained", "bench")
+
+
+def test_infrastructure_never_depends_on_a_lesson():
+    """Infrastructure takes lesson code as arguments (a widget's function, the seal's modules)."""
+    graph = import_graph(ROOT)
+    for name in INFRASTRUCTURE:
+        reached = closure(graph, [f"helpers.{name}"])
+        assert sorted(m for m in reached if m.split(".")[1:2] and m.split(".")[1] in LESSONS) == []
