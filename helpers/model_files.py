@@ -103,7 +103,7 @@ def write(
     """Write ``model`` and its recipe to ``<weights_dir>/<name>.pt`` (see the module docstring).
 
     The machine, date and torch version are added to ``recipe``. With ``half=True``
-    floating-point tensors are stored as float16 (halving the file); :func:`load` restores
+    floating-point tensors are stored as float16 (halving the file); :func:`load_model` restores
     float32 either way.
 
     Raises:
