@@ -136,6 +136,7 @@ def grading_hazards(nb) -> list[str]:
 class Outcome:
     passed: bool
     error: str
+    output: str = ""  # what the test cell printed (its stdout)
 
 
 class ExerciseRunner:
@@ -177,16 +178,17 @@ class ExerciseRunner:
                     exec(code, namespace)  # noqa: S102
                 exec(compile(replacement, "<variant>", "exec"), namespace)  # noqa: S102
             caught.clear()
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+            stdout = io.StringIO()
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 try:
                     exec(compile(self.tests[grade_id].source, grade_id, "exec"), namespace)  # noqa: S102
                 except Exception as err:  # noqa: BLE001 - any failure is what we record
-                    return Outcome(False, f"{type(err).__name__}: {err}")
+                    return Outcome(False, f"{type(err).__name__}: {err}", stdout.getvalue())
         if caught:
-            return Outcome(False, f"warning on stderr: {caught[0].message}")
+            return Outcome(False, f"warning on stderr: {caught[0].message}", stdout.getvalue())
         if stderr.getvalue():
-            return Outcome(False, f"stderr: {stderr.getvalue()[:300]}")
-        return Outcome(True, "")
+            return Outcome(False, f"stderr: {stderr.getvalue()[:300]}", stdout.getvalue())
+        return Outcome(True, "", stdout.getvalue())
 
 
 class WidgetSafeClient(NotebookClient):

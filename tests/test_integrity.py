@@ -36,7 +36,7 @@ def test_sealed_modules_refuse_rebinding_and_deleting(sealed: None) -> None:
     with pytest.raises(AttributeError, match="cannot be changed from a notebook"):
         checks.assert_close = lambda *a, **k: None  # type: ignore[assignment]
     with pytest.raises(AttributeError, match="cannot be changed"):
-        checks.assertions._fail = lambda *a, **k: None  # type: ignore[attr-defined]
+        checks.assertions.fail = lambda *a, **k: None  # type: ignore[attr-defined]
     with pytest.raises(AttributeError, match="cannot be deleted"):
         del mlp_gan.generator_loss
     assert integrity.verify() == []
@@ -77,11 +77,11 @@ def test_a_check_puts_back_what_a_cell_replaced(
 
 def test_bypassing_the_seal_is_undone_too(sealed: None) -> None:
     assertions = checks.assertions
-    original = vars(assertions)["_fail"]
-    object.__setattr__(assertions, "_fail", lambda *a, **k: None)
+    original = vars(assertions)["fail"]
+    object.__setattr__(assertions, "fail", lambda *a, **k: None)
     with pytest.raises(checks.CheckFailure, match="ex: check failed"):
         checks.assert_true(False, "ex", "a", "b")
-    assert vars(assertions)["_fail"] is original
+    assert vars(assertions)["fail"] is original
 
 
 def test_swapped_reference_code_and_defaults_are_put_back(sealed: None) -> None:
