@@ -47,7 +47,10 @@ _REAL_GENERATOR = torch.Generator
 
 class StandInGenerator(_REAL_GENERATOR):
     """``torch.Generator(device)`` for :func:`generators_as_on_gpu`: a real generator on the
-    CPU for ``device="cpu"``, else a CPU generator that reports ``device`` as its own."""
+    CPU for ``device="cpu"``, else a CPU generator that reports ``device`` as its own.
+
+    Taught in: 05-stylegan, exercises 3 and 6 (through :func:`assert_runs_elsewhere`).
+    """
 
     def __new__(cls, device: Any = "cpu") -> Any:
         if torch.device(device).type == "cpu":
