@@ -383,6 +383,11 @@ class NoiseInjection(nn.Module):
             self.fixed[(index, h)] = torch.randn(1, 1, h, w, generator=seed, device=x.device)
         return self.fixed[(index, h)].to(x.device).expand(n, 1, h, w)"""
         ),
+        '"const" noise kept per layer, whatever the size': _block(
+            const="""        if index not in self.fixed:
+            self.fixed[index] = torch.randn(1, 1, h, w)
+        return self.fixed[index].to(x.device).expand(n, 1, h, w)"""
+        ),
         '"none" noise with height and width swapped': _block(
             none="            return torch.zeros(n, 1, w, h, device=x.device)"
         ),
