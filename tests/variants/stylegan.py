@@ -30,7 +30,7 @@ class NoiseInjection(nn.Module):
     def __init__(self, channels):
         super().__init__()
         self.scale = nn.Parameter({init})
-
+{setup}
     def forward(self, x, noise=None):
         if noise is None:
             noise = {draw}
@@ -42,8 +42,14 @@ def _noise(
     init: str = "torch.zeros(1, channels, 1, 1)",
     draw: str = "torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)",
     scaled: str = "self.scale * noise",
+    setup: str = "",
 ) -> str:
-    return _NOISE.replace("{init}", init).replace("{draw}", draw).replace("{scaled}", scaled)
+    return (
+        _NOISE.replace("{init}", init)
+        .replace("{setup}", setup)
+        .replace("{draw}", draw)
+        .replace("{scaled}", scaled)
+    )
 
 
 _ADAIN = """
@@ -223,32 +229,20 @@ def truncate(w, w_avg, psi):
         "height and width swapped": _noise(
             draw="torch.randn(x.shape[0], 1, x.shape[3], x.shape[2], device=x.device)"
         ),
-        "no noise in eval mode": """
-class NoiseInjection(nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        self.scale = nn.Parameter(torch.zeros(1, channels, 1, 1))
-
-    def forward(self, x, noise=None):
-        if noise is None:
-            if not self.training:
-                return x
-            noise = torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)
-        return x + self.scale * noise
+        "no noise in eval mode": _noise(
+            setup="""
+    def draw(self, x):
+        n, _, h, w = x.shape
+        if not self.training:
+            return torch.zeros(n, 1, h, w, device=x.device)
+        return torch.randn(n, 1, h, w, device=x.device)
 """,
-        "a CPU generator drawing on x's device": """
-class NoiseInjection(nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        self.scale = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.generator = torch.Generator().manual_seed(0)
-
-    def forward(self, x, noise=None):
-        if noise is None:
-            n, _, h, w = x.shape
-            noise = torch.randn(n, 1, h, w, generator=self.generator, device=x.device)
-        return x + self.scale * noise
-""",
+            draw="self.draw(x)",
+        ),
+        "a CPU generator drawing on x's device": _noise(
+            setup="        self.generator = torch.Generator().manual_seed(0)\n",
+            draw="torch.randn(x.shape[0], 1, *x.shape[2:], generator=self.generator, device=x.device)",
+        ),
     },
     "test_adain": {
         "unbiased variance": _adain("""    mean = x.mean(dim=(2, 3), keepdim=True)
@@ -496,35 +490,22 @@ class NoiseInjection(nn.Module):
             noise = torch.randn(n, 1, h, w, device=x.device, dtype=x.dtype)
         return torch.addcmul(x, self.strength, noise)
 """,
-        "own generator, made on x's device when first needed": """
-class NoiseInjection(nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        self.scale = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.generator = None
+        "own generator, made on x's device when first needed": _noise(
+            setup="""        self.generator = None
 
-    def forward(self, x, noise=None):
-        if noise is None:
-            if self.generator is None or self.generator.device != x.device:
-                self.generator = torch.Generator(device=x.device)
-                self.generator.manual_seed(2024)
-            n, _, h, w = x.shape
-            noise = torch.randn(n, 1, h, w, generator=self.generator, device=x.device)
-        return x + self.scale * noise
+    def draw(self, x):
+        if self.generator is None or self.generator.device != x.device:
+            self.generator = torch.Generator(device=x.device)
+            self.generator.manual_seed(2024)
+        n, _, h, w = x.shape
+        return torch.randn(n, 1, h, w, generator=self.generator, device=x.device)
 """,
-        "CPU generator made once, noise moved to x's device": """
-class NoiseInjection(nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        self.scale = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.generator = torch.Generator().manual_seed(7)
-
-    def forward(self, x, noise=None):
-        if noise is None:
-            n, _, h, w = x.shape
-            noise = torch.randn(n, 1, h, w, generator=self.generator).to(x.device)
-        return x + self.scale * noise
-""",
+            draw="self.draw(x)",
+        ),
+        "CPU generator made once, noise moved to x's device": _noise(
+            setup="        self.generator = torch.Generator().manual_seed(7)\n",
+            draw="torch.randn(len(x), 1, x.shape[2], x.shape[3], generator=self.generator).to(x.device)",
+        ),
         "deprecated nn.init.normal (warns)": _noise(
             draw="nn.init.normal(torch.empty(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device))"
         ),
