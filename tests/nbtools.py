@@ -94,6 +94,14 @@ def grade_cells(nb) -> dict[str, nbformat.NotebookNode]:
     return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
 
 
+def solution_cell_before(nb, test_id: str) -> nbformat.NotebookNode:
+    """The solution cell of the exercise that test cell ``test_id`` grades: the nearest
+    solution cell above it."""
+    cells = nb.cells
+    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == test_id)
+    return next(c for c in reversed(cells[:index]) if nbgrader_meta(c).get("solution"))
+
+
 def trailing_expression(source: str) -> str | None:
     """The last top-level statement if it is an expression other than ``print(...)``.
 

@@ -6,7 +6,10 @@ throw-away course: generate the release, then autograde four submissions in one 
 notebook executions per lesson): the master solution (full marks), the untouched release (zero
 on every test cell, no crash), a release whose test cells were gutted (still zero), and a
 correct solution with one test cell deleted and another stripped of its metadata (full marks:
-nbgrader restores both). Each claim is a subtest, reported on its own.
+nbgrader restores both). A lesson whose variants file lists ``WARNS`` (grade id -> a correct
+variant that warns while its test cell runs) gets a fifth: the master solution with those
+exercises replaced by their warning variants (full marks, a note on stdout, nothing on stderr).
+Each claim is a subtest, reported on its own.
 """
 
 import copy
@@ -19,12 +22,15 @@ from nbtools import (
     ASSIGNMENTS,
     grade_cells,
     grading_hazards,
+    load_variants,
     make_course,
     nbgrader,
     release_notebook,
     scores,
+    solution_cell_before,
     source_notebook,
     submit,
+    variants_file,
 )
 
 pytestmark = pytest.mark.slow
@@ -47,6 +53,9 @@ def test_round_trip(assignment, tmp_path, subtests):
     careless.cells.remove(tests[0])
     del tests[-1].metadata["nbgrader"]
     submit(course, "careless", assignment, careless)
+    warns = _warning_variants(assignment)
+    if warns:
+        submit(course, "warner", assignment, _with_variants(source, assignment, warns))
     nbgrader(course, "autograde", assignment, "--force")
     solution = scores(course, assignment, "solution")
 
@@ -80,10 +89,38 @@ def test_round_trip(assignment, tmp_path, subtests):
             if o.output_type == "error"
         ]
         assert errors == [], "the solution notebook raised while grading"
+    if warns:
+        with subtests.test("a correct solution that warns keeps its points, with a note"):
+            assert scores(course, assignment, "warner") == solution
+            graded = course / "autograded" / "warner" / assignment / f"{assignment}.ipynb"
+            nb = nbformat.read(graded, 4)
+            assert grading_hazards(nb) == []  # nothing on stderr
+            tests = grade_cells(nb)
+            for grade_id in warns:
+                outputs = tests[grade_id].outputs
+                printed = "".join(o.get("text", "") for o in outputs if o.get("name") == "stdout")
+                assert "a warning costs no points" in printed, (grade_id, printed)
     with subtests.test("feedback hides the hidden tests"):
         nbgrader(course, "generate_feedback", assignment, "--student", "solution", "--force")
         page = (course / "feedback" / "solution" / assignment / f"{assignment}.html").read_text()
         assert_no_hidden_tests(page, source)
+
+
+def _warning_variants(assignment: str) -> dict[str, str]:
+    """grade id -> the lesson's correct variant that warns while that test cell runs."""
+    if not variants_file(assignment).exists():
+        return {}
+    return dict(getattr(load_variants(assignment), "WARNS", {}))
+
+
+def _with_variants(source, assignment: str, chosen: dict[str, str]):
+    """The master notebook with the solution cell of each chosen exercise replaced by the
+    lesson's right variant of that name."""
+    right = load_variants(assignment).RIGHT
+    notebook = copy.deepcopy(source)
+    for grade_id, name in chosen.items():
+        solution_cell_before(notebook, grade_id).source = right[grade_id][name]
+    return notebook
 
 
 def assert_no_hidden_tests(page: str, source) -> None:

@@ -13,8 +13,8 @@ from nbtools import (
     ASSIGNMENTS,
     ExerciseRunner,
     load_variants,
-    nbgrader_meta,
     release_notebook,
+    solution_cell_before,
     variants_file,
 )
 
@@ -41,6 +41,12 @@ def _ids(cases: list[tuple]) -> list[str]:
 
 
 WRONG, RIGHT = _cases("WRONG"), _cases("RIGHT")
+WARNS = [
+    (assignment, grade_id, name)
+    for assignment in ASSIGNMENTS
+    if variants_file(assignment).exists()
+    for grade_id, name in getattr(load_variants(assignment), "WARNS", {}).items()
+]
 EXERCISES = [(a, g) for a in ASSIGNMENTS for g in sorted(runner(a).tests)]
 INDEPENDENT = [
     (assignment, *case)
@@ -94,6 +100,15 @@ def test_right_variant_is_accepted(assignment, grade_id, name):
     assert outcome.passed, f"{grade_id} rejected the correct variant '{name}': {outcome.error}"
 
 
+@pytest.mark.parametrize(("assignment", "grade_id", "name"), WARNS, ids=_ids(WARNS))
+def test_a_warning_costs_a_correct_answer_nothing(assignment, grade_id, name):
+    """A correct variant that warns (a deprecated call) passes, and the test cell says on
+    stdout what warned and that it costs nothing; tests/test_nbgrader.py scores it too."""
+    outcome = runner(assignment).run(grade_id, load_variants(assignment).RIGHT[grade_id][name])
+    assert outcome.passed, f"{grade_id} rejected the warning variant '{name}': {outcome.error}"
+    assert "a warning costs no points" in outcome.output, outcome.output
+
+
 @pytest.mark.parametrize(
     ("assignment", "grade_id", "broken", "user"), INDEPENDENT, ids=_ids(INDEPENDENT)
 )
@@ -111,9 +126,8 @@ def test_an_earlier_mistake_does_not_cost_points_twice(assignment, grade_id, bro
 def _stub_before(assignment: str, test_id: str) -> str:
     """The student release's stub of the exercise that ``test_id`` grades (the solution cell
     just above it), which raises NotImplementedError."""
-    cells = nbformat.read(release_notebook(assignment), as_version=4).cells
-    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == test_id)
-    return next(c.source for c in reversed(cells[:index]) if nbgrader_meta(c).get("solution"))
+    release = nbformat.read(release_notebook(assignment), as_version=4)
+    return solution_cell_before(release, test_id).source
 
 
 @pytest.mark.parametrize(
