@@ -1280,3 +1280,15 @@ def test_fail_is_public_and_shared() -> None:
     from helpers.checks import assertions, probes
 
     assert assertions.fail is checks.fail and probes.fail is checks.fail
+
+
+def test_one_note_for_the_same_warning_about_other_sizes(capsys: pytest.CaptureFixture) -> None:
+    with checks.student_code("loss"):
+        for n in (3, 17):
+            warnings.warn(
+                f"target size [{n}] differs from input size [{n}, 1]", UserWarning, stacklevel=1
+            )
+    assert capsys.readouterr().out.splitlines() == [
+        "note: loss warned (UserWarning: target size [3] differs from input size [3, 1]); "
+        "a warning costs no points."
+    ]
