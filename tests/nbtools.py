@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import importlib
 import io
 import os
@@ -229,6 +230,19 @@ def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.Complet
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def with_replacements(nb, replacements: list[tuple[str, str]]):
+    """A copy of ``nb`` in which each (grade_id, code) appends ``code`` to the solution cell
+    just above that test cell, as a student's own definition replacing the master's."""
+    nb = copy.deepcopy(nb)
+    for grade_id, code in replacements:
+        index = next(
+            i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id
+        )
+        cell = next(c for c in reversed(nb.cells[:index]) if nbgrader_meta(c).get("solution"))
+        cell.source += "\n\n" + code.strip("\n")
+    return nb
 
 
 def make_course(tmp: Path, *assignments: str) -> Path:
