@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import importlib
 import io
 import os
@@ -237,6 +238,16 @@ def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.Complet
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def with_replacements(nb, replacements: list[tuple[str, str]]):
+    """A copy of ``nb`` in which each (grade_id, code) appends ``code`` to the solution cell
+    just above that test cell, as a student's own definition replacing the master's."""
+    nb = copy.deepcopy(nb)
+    for grade_id, code in replacements:
+        cell = solution_cell_before(nb, grade_id)
+        cell.source += "\n\n" + code.strip("\n")
+    return nb
 
 
 def make_course(tmp: Path, *assignments: str) -> Path:

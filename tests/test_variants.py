@@ -41,18 +41,18 @@ def _ids(cases: list[tuple]) -> list[str]:
 
 
 WRONG, RIGHT = _cases("WRONG"), _cases("RIGHT")
-WARNS = [
-    (assignment, grade_id, name)
-    for assignment in ASSIGNMENTS
-    if variants_file(assignment).exists()
-    for grade_id, name in getattr(load_variants(assignment), "WARNS", {}).items()
-]
 EXERCISES = [(a, g) for a in ASSIGNMENTS for g in sorted(runner(a).tests)]
 INDEPENDENT = [
     (assignment, *case)
     for assignment in ASSIGNMENTS
     if variants_file(assignment).exists()
     for case in getattr(load_variants(assignment), "INDEPENDENT", [])
+]
+WARNING = [
+    (assignment, *case)
+    for assignment in ASSIGNMENTS
+    if variants_file(assignment).exists()
+    for case in getattr(load_variants(assignment), "WARNING", [])
 ]
 
 
@@ -100,15 +100,6 @@ def test_right_variant_is_accepted(assignment, grade_id, name):
     assert outcome.passed, f"{grade_id} rejected the correct variant '{name}': {outcome.error}"
 
 
-@pytest.mark.parametrize(("assignment", "grade_id", "name"), WARNS, ids=_ids(WARNS))
-def test_a_warning_costs_a_correct_answer_nothing(assignment, grade_id, name):
-    """A correct variant that warns (a deprecated call) passes, and the test cell says on
-    stdout what warned and that it costs nothing; tests/test_nbgrader.py scores it too."""
-    outcome = runner(assignment).run(grade_id, load_variants(assignment).RIGHT[grade_id][name])
-    assert outcome.passed, f"{grade_id} rejected the warning variant '{name}': {outcome.error}"
-    assert "a warning costs no points" in outcome.output, outcome.output
-
-
 @pytest.mark.parametrize(
     ("assignment", "grade_id", "broken", "user"), INDEPENDENT, ids=_ids(INDEPENDENT)
 )
@@ -145,8 +136,16 @@ def test_an_unfinished_earlier_exercise_does_not_cost_points_twice(
     assert outcome.passed, outcome.error
 
 
-def test_warning_in_a_correct_solution_fails_the_cell():
-    """nbgrader scores a test cell with stderr output 0; the runner must see that too."""
+@pytest.mark.parametrize(("assignment", "grade_id", "name"), WARNING, ids=_ids(WARNING))
+def test_a_warning_costs_a_correct_answer_nothing(assignment, grade_id, name):
+    """A correct variant whose code warns while checked keeps its points; the warning is noted
+    on stdout, never written to stderr (where nbgrader would score the cell 0)."""
+    outcome = runner(assignment).run(grade_id, load_variants(assignment).RIGHT[grade_id][name])
+    assert outcome.passed, outcome.error
+    assert "a warning costs no points" in outcome.output, outcome.output
+
+
+def test_a_warning_inside_the_checks_keeps_the_points():
     noisy = (
         "import warnings\n"
         "def generator_loss(fake_logits):\n"
@@ -154,4 +153,13 @@ def test_warning_in_a_correct_solution_fails_the_cell():
         "    return F.softplus(-fake_logits).mean()\n"
     )
     outcome = runner("01-vanilla-gan").run("test_generator_loss", noisy)
+    assert outcome.passed, outcome.error
+    assert "generator_loss warned (UserWarning: something looks odd)" in outcome.output
+
+
+def test_a_warning_outside_the_checks_fails_the_cell():
+    """nbgrader scores a test cell with stderr output 0; the runner must see that too."""
+    noisy = ExerciseRunner("01-vanilla-gan")
+    noisy.tests = {"noisy": nbformat.v4.new_code_cell("import warnings\nwarnings.warn('odd')")}
+    outcome = noisy.run("noisy")
     assert not outcome.passed and "warning" in outcome.error

@@ -490,14 +490,14 @@ def alpha_schedule(iteration, fade_iterations):
     },
 }
 
-# Right variants that warn while the test cell runs (a deprecated call, a copy-construct): they
+# Right variants (grade id, name) that warn while the test cell runs (a deprecated call, a copy-construct): they
 # must keep full marks, with a note on stdout and nothing on stderr, in tests/test_variants.py
 # and in nbgrader's own scoring (tests/test_nbgrader.py submits them).
-WARNS = {
-    "test_equalized_layers": "deprecated nn.init.normal (warns)",
-    "test_progenerator_forward": "deprecated F.upsample_nearest (warns)",
-    "test_prodiscriminator_forward": "alpha copied with torch.tensor (warns for a tensor alpha)",
-}
+WARNING = [
+    ("test_equalized_layers", "deprecated nn.init.normal (warns)"),
+    ("test_progenerator_forward", "deprecated F.upsample_nearest (warns)"),
+    ("test_prodiscriminator_forward", "alpha copied with torch.tensor (warns for a tensor alpha)"),
+]
 
 # (exercise, (earlier exercise, its wrong variant), right variant of the exercise that uses the
 # student's earlier function, or None): the exercise must keep its points despite the mistake.

@@ -590,14 +590,14 @@ class NoiseInjection(nn.Module):
     },
 }
 
-# Right variants that warn while the test cell runs (a deprecated call, a copy-construct): they
+# Right variants (grade id, name) that warn while the test cell runs (a deprecated call, a copy-construct): they
 # must keep full marks, with a note on stdout and nothing on stderr, in tests/test_variants.py
 # and in nbgrader's own scoring (tests/test_nbgrader.py submits them).
-WARNS = {
-    "test_noise_injection": "deprecated nn.init.normal (warns)",
-    "test_style_block": "deprecated F.upsample (warns)",
-    "test_style_mix": "mask copied with torch.tensor (warns)",
-}
+WARNING = [
+    ("test_noise_injection", "deprecated nn.init.normal (warns)"),
+    ("test_style_block", "deprecated F.upsample (warns)"),
+    ("test_style_mix", "mask copied with torch.tensor (warns)"),
+]
 
 # (exercise, (earlier exercise, its wrong variant), right variant of the exercise that uses the
 # student's earlier function, or None): the exercise must keep its points despite the mistake.
