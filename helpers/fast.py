@@ -233,14 +233,27 @@ class FastStep:
     channels-last, wrapped by :class:`compile_module`), so one step object can be passed to
     ``train_gan`` like a function.
 
+    A subclass whose networks take arguments that change every step (ProGAN's fade-in weight)
+    sets ``compile_refusal`` to the reason: ``torch.compile`` specialises on Python numbers
+    and would recompile every step, so such a step refuses ``FastOptions(compile=...)``.
+
     Args:
         options: :class:`FastOptions`; the defaults change nothing numerically.
+
+    Raises:
+        ValueError: ``compile`` asked of a step that sets ``compile_refusal``.
 
     Taught in: 01-vanilla-gan, section 5 (Why is it fast?).
     """
 
+    compile_refusal: str | None = None  # why this step cannot compile, or None
+
     def __init__(self, options: FastOptions | None = None):
         self.options = options or FastOptions()
+        if self.options.compile and self.compile_refusal is not None:
+            raise ValueError(
+                f"{type(self).__name__} does not compile: {self.compile_refusal}; drop compile"
+            )
         self._prepared: weakref.WeakKeyDictionary[nn.Module, Callable[..., Any]] = (
             weakref.WeakKeyDictionary()
         )

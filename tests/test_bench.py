@@ -35,7 +35,10 @@ def one_thread() -> Any:
 def test_tiny_run_of_every_lesson_reports_every_path() -> None:
     progress = io.StringIO()
     rows, notes = bench.run(
-        options=("bf16", "channels_last"), peak_sizes=(64,), progress=progress, **TINY
+        options=("bf16", "channels_last", "bf16+channels_last"),
+        peak_sizes=(64,),
+        progress=progress,
+        **TINY,
     )
     lessons = [case.lesson for case in bench.cases()]
     assert {"01-vanilla-gan", "02-bce-limits", "03-wgan", "04-progan", "05-stylegan"} <= set(
@@ -48,12 +51,14 @@ def test_tiny_run_of_every_lesson_reports_every_path() -> None:
     assert ("01-vanilla-gan", "bf16") in {(r.lesson, r.path) for r in rows}
     assert ("03-wgan", "channels_last") in {(r.lesson, r.path) for r in rows}
     assert ("02-bce-limits", "bf16") not in {(r.lesson, r.path) for r in rows}  # not applicable
-    for lesson in ("04-progan", "05-stylegan"):  # no FastOptions in their steps: no option rows
-        assert [r.path for r in rows if r.lesson == lesson] == ["classic", "reference", "course"]
+    for lesson in ("03-wgan", "04-progan", "05-stylegan"):  # both options, and both combined
+        assert [r.path for r in rows if r.lesson == lesson] == [
+            "classic", "reference", "course", "bf16", "channels_last", "bf16+channels_last"
+        ]  # fmt: skip
     for row in rows:
         assert row.batch_size == 8 and row.step_ms > 0 and row.images_per_s > 0
         assert row.gflop_per_step > 0 and 0 < row.fraction_of_peak
-        assert row.dtype == ("bf16" if row.path == "bf16" else "fp32")
+        assert row.dtype == ("bf16" if row.path.startswith("bf16") else "fp32")
         if row.path == "classic":
             assert row.ratio_vs_classic == 1.0
     assert "round 1/1" in progress.getvalue() and "counting FLOPs" in progress.getvalue()
@@ -175,7 +180,8 @@ def test_stylegan_generator_step_flops_skip_the_frozen_critics_weight_gradients(
     with torch.no_grad():
         forward_D = bench.count_flops(lambda: D(x, 3, 1.0))
         forward_G = bench.count_flops(lambda: G(torch.randn(4, 4)))
-    step = bench.count_flops(lambda: stylegan.generator_step(G, D, opt_G, 4, config))
+    real = torch.zeros(4, 1, 32, 32)  # the generator step reads its size only
+    step = bench.count_flops(lambda: stylegan.generator_step(G, D, opt_G, None, real, config))
     # G: forward, weight and input gradients, except below the mapping's first layer (z needs
     # no gradient); D (frozen): forward and input gradients only, no weight gradients
     first_layer = 2 * 4 * G.z_dim * G.w_dim  # [4, z_dim] -> [4, w_dim]
@@ -242,6 +248,23 @@ def test_option_variants_resolve_amp_and_note_what_cannot_run(
     assert ctx.option_variants(("amp",)) == [] and "amp" in ctx.skipped[0]
     with pytest.raises(ValueError, match="unknown options"):
         bench.BenchContext("cpu", options=("fp8",))
+    with pytest.raises(ValueError, match="unknown options"):
+        bench.BenchContext("cpu", options=("bf16+fp8",))
+
+
+def test_option_rows_combine_options_joined_with_plus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast, "_cpu_supports_bf16", lambda: True)
+    ctx = bench.BenchContext("cpu", options=("amp+channels_last", "bf16+channels_last", "bf16"))
+    variants = ctx.option_variants(("amp", "bf16", "channels_last"))
+    assert variants == [
+        ("bf16+channels_last", fast.FastOptions(precision="bf16", channels_last=True)),
+        ("bf16", fast.FastOptions(precision="bf16")),
+    ]  # amp resolved to bf16: the second combination is the same row, listed once
+    assert ctx.option_variants(("bf16",)) == [("bf16", fast.FastOptions(precision="bf16"))]
+    monkeypatch.setattr(fast, "_cpu_supports_bf16", lambda: False)
+    ctx = bench.BenchContext("cpu", options=("amp+channels_last",))
+    assert ctx.option_variants(("amp", "channels_last")) == []
+    assert "amp+channels_last" in ctx.skipped[0]
 
 
 def test_compile_fallback_is_noted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -282,7 +305,7 @@ def test_classic_path_uses_sigmoid_and_bce_loss() -> None:
 
 
 def test_progan_classic_iteration_computes_train_iteration() -> None:
-    from helpers.bench.cases.progan import FADE_ALPHA, STEP, classic_iteration
+    from helpers.bench.cases.progan import FADE_ALPHA, STAGE, classic_iteration
 
     config = progan.ProGANConfig(z_dim=6, channels=(8, 8, 4, 4))
     real = torch.rand(4, 1, 32, 32) * 2 - 1
@@ -299,7 +322,7 @@ def test_progan_classic_iteration_computes_train_iteration() -> None:
             args = (G, D, G_ema, opt_G, opt_D, loader, config, torch.device("cpu"))
             losses = classic_iteration(*args)()
         else:
-            args = (G, D, opt_G, opt_D, real, STEP, FADE_ALPHA, config, G_ema)
+            args = (G, D, opt_G, opt_D, real, STAGE, FADE_ALPHA, config, G_ema)
             logs = progan.train_iteration(*args)
             losses = tuple(float(logs[k]) for k in ("d_loss", "g_loss", "gp"))
         params = [p.detach() for net in (G, D, G_ema) for p in net.parameters()]
@@ -327,7 +350,8 @@ def test_stylegan_classic_generator_step_computes_generator_step(mixing_prob: fl
             step = classic_generator_step(G, D, opt_G, 4, config, torch.device("cpu"))
             losses = [step() for _ in range(2)]
         else:
-            losses = [float(stylegan.generator_step(G, D, opt_G, 4, config)["g_loss"])
+            real = torch.zeros(4, 1, 32, 32)  # the generator step reads its size only
+            losses = [float(stylegan.generator_step(G, D, opt_G, None, real, config)["g_loss"])
                       for _ in range(2)]  # fmt: skip
         runs.append((losses, [p.detach() for p in G.parameters()]))
     (classic_losses, classic_params), (course_losses, course_params) = runs
