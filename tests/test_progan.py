@@ -485,6 +485,31 @@ def test_generator_step_updates_only_the_generator_through_a_frozen_critic() -> 
     assert not torch.equal(before_input, G.input.dense.weight)
 
 
+def test_freezing_the_critic_leaves_the_generator_update_bitwise_the_same() -> None:
+    """The frozen critic skips D's weight gradients only: G's update (and so every shipped
+    recipe) is what the same step computes with D's gradients on, to the last bit."""
+    runs = []
+    for freeze in (True, False):
+        torch.manual_seed(0)
+        G, D = _tiny_pair()
+        opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.0, 0.99))
+        torch.manual_seed(4)
+        for _ in range(3):
+            if freeze:
+                logs = generator_step(G, D, opt_G, None, torch.zeros(4, 1, 16, 16), 2, 0.5)
+            else:  # the same maths, D's weight gradients computed and thrown away
+                g_loss = generator_loss(D(G(torch.randn(4, G.z_dim), 2, 0.5), 2, 0.5))
+                opt_G.zero_grad(set_to_none=True)
+                g_loss.backward()
+                opt_G.step()
+                logs = {"g_loss": g_loss.detach()}
+        assert any(p.grad is not None for p in D.parameters()) != freeze
+        runs.append((logs["g_loss"], [p.detach() for p in G.parameters()]))
+    (frozen_loss, frozen_params), (loss, params) = runs
+    assert torch.equal(frozen_loss, loss)
+    assert all(torch.equal(a, b) for a, b in zip(frozen_params, params, strict=True))
+
+
 # --- sampling ---------------------------------------------------------------------------------
 
 
