@@ -188,6 +188,19 @@ def test_stylegan_generator_step_flops_skip_the_frozen_critics_weight_gradients(
     assert step == 3 * forward_G - first_layer + 2 * forward_D
 
 
+def test_progan_generator_step_flops_skip_the_frozen_critics_weight_gradients() -> None:
+    torch.manual_seed(0)
+    G, D = progan.ProGenerator(6, (8, 8, 4, 4)), progan.ProDiscriminator((8, 8, 4, 4))
+    opt_G = torch.optim.Adam(G.parameters())
+    x = torch.randn(4, 1, 32, 32)
+    with torch.no_grad():
+        forward_D = bench.count_flops(lambda: D(x, 3, 0.5))
+        forward_G = bench.count_flops(lambda: G(torch.randn(4, 6), 3, 0.5))
+    step = bench.count_flops(lambda: progan.generator_step(G, D, opt_G, None, x, 3, 0.5))
+    first_layer = 2 * 4 * 6 * G.channels[0] * 16  # the dense layer from z: no input gradient
+    assert step == 3 * forward_G - first_layer + 2 * forward_D
+
+
 def test_matmul_peak_is_positive() -> None:
     assert bench.matmul_peak("cpu", torch.float32, sizes=(32,)) > 0
 
