@@ -133,6 +133,10 @@ def test_gradient_penalty_flops_count_the_double_backward() -> None:
     both = bench.count_flops(lambda: wgan.gradient_penalty(critic, real, fake).backward())
     assert penalty == pytest.approx(2 * forward, rel=0.01)  # forward + input gradients
     assert both - penalty == pytest.approx(4 * forward, rel=0.01)  # the double backward
+    # with LeakyReLU's mask a constant, no zeros travel back through the forward pass
+    with fast.constant_leaky_relu_masks():
+        masked = bench.count_flops(lambda: wgan.gradient_penalty(critic, real, fake).backward())
+    assert masked - penalty == pytest.approx(2 * forward, rel=0.01)
 
 
 def _layer_macs(net: nn.Module, run: Any) -> int:

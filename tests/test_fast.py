@@ -29,6 +29,7 @@ Options that need a GPU run only where CUDA exists and are skipped, with the rea
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from collections.abc import Callable
@@ -213,6 +214,37 @@ def test_fast_optimizer_prefers_fused_then_foreach_then_the_loop() -> None:
     assert sgd.implementation in ("fused", "foreach")
     lbfgs = fast.fast_optimizer(torch.optim.LBFGS, net.parameters())  # neither flag exists
     assert lbfgs.implementation == "for-loop"
+
+
+def test_constant_leaky_relu_masks_keep_values_and_gradients_and_cut_the_double_backward() -> None:
+    x = torch.randn(64, 8, requires_grad=True)
+    expected = torch.nn.functional.leaky_relu(x, 0.2)
+    (expected_grad,) = torch.autograd.grad(expected.sum(), x, create_graph=True)
+    assert expected_grad.requires_grad  # autograd keeps a (zero) second derivative
+    with fast.constant_leaky_relu_masks():
+        for y in (torch.nn.functional.leaky_relu(x, 0.2), nn.LeakyReLU(0.2)(x)):
+            (grad,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+            assert torch.equal(y, expected) and torch.equal(grad, expected_grad)
+            assert not grad.requires_grad  # no graph back into x: nothing to push zeros through
+        assert torch.equal(torch.tanh(x), x.tanh())  # other functions pass through
+    assert torch.autograd.grad(nn.LeakyReLU(0.2)(x).sum(), x, create_graph=True)[0].requires_grad
+
+
+def test_constant_leaky_relu_masks_leave_the_penalty_gradients_bitwise() -> None:
+    torch.manual_seed(0)
+    critic = wgan.ConvCritic(1, 4)
+    real, fake = torch.randn(3, 1, 32, 32), torch.randn(3, 1, 32, 32)
+    grads = []
+    for constant in (False, True):
+        torch.manual_seed(1)
+        with fast.constant_leaky_relu_masks() if constant else contextlib.nullcontext():
+            penalty = wgan.gradient_penalty(critic, real, fake)
+        critic.zero_grad(set_to_none=True)
+        penalty.backward()
+        # the head's bias gets no gradient at all (None) instead of zeros pushed back
+        grads.append([penalty.detach()] + [torch.zeros_like(p) if p.grad is None else p.grad
+                                           for p in critic.parameters()])  # fmt: skip
+    assert all(torch.equal(a, b) for a, b in zip(*grads, strict=True))
 
 
 def test_frozen_restores_flags_also_after_an_error() -> None:

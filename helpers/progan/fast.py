@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..fast import FastStep, frozen
+from ..fast import FastStep, constant_leaky_relu_masks, frozen
 from ..training import update_ema
 from ..wgan import gradient_penalty
 from .layers import Alpha
@@ -26,7 +26,9 @@ class FastTrainIteration(FastStep):
     The same operations and random draws in the same order (the critic's z, the penalty's
     interpolation weights, the generator's z), so with :class:`helpers.fast.FastOptions`'
     defaults, one seed and the same optimizers it gives the same losses and parameters as
-    :func:`train_iteration`. The options: ``precision`` autocasts both updates (the reals,
+    :func:`train_iteration` (the penalty's critic pass treats LeakyReLU's mask as a constant,
+    :func:`helpers.fast.constant_leaky_relu_masks`: the same values and gradients, less
+    backward work). The options: ``precision`` autocasts both updates (the reals,
     the fakes and the interpolates stay float32, the convolutions run in bfloat16 or
     float16); ``channels_last`` stores the images and both networks as [N, H, W, C]. There is
     no ``compile``: the fade-in weight is a Python float that changes every iteration, and a
@@ -78,7 +80,8 @@ class FastTrainIteration(FastStep):
             with torch.no_grad():
                 fake = self.inputs(G_net(z, stage, fade_alpha).to(real.dtype))  # [N, C, R, R]
             real_scores, fake_scores = critic(real), critic(fake)
-            penalty = gradient_penalty(critic, real, fake)
+            with constant_leaky_relu_masks():  # no zeros pushed back in the double backward
+                penalty = gradient_penalty(critic, real, fake)
             d_loss = critic_loss(real_scores, fake_scores, penalty, config.gp_weight, config.drift)
         self.minimise(d_loss, opt_D)
         # (2) update the generator through the frozen critic: input gradients only in D
