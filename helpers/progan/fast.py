@@ -28,9 +28,9 @@ class FastTrainIteration(FastStep):
     defaults, one seed and the same optimizers it gives the same losses and parameters as
     :func:`train_iteration` (the penalty's critic pass treats LeakyReLU's mask as a constant,
     :func:`helpers.fast.constant_leaky_relu_masks`: the same values and gradients, less
-    backward work). The options: ``precision`` autocasts both updates (the reals,
-    the fakes and the interpolates stay float32, the convolutions run in bfloat16 or
-    float16); ``channels_last`` stores the images and both networks as [N, H, W, C]. There is
+    backward work). The options: ``precision`` autocasts both updates (the reals, the fakes
+    and the interpolates stay float32, the convolutions run in bfloat16 or float16);
+    ``channels_last`` stores the images and both networks as [N, H, W, C]. There is
     no ``compile``: the fade-in weight is a Python float that changes every iteration, and a
     compiled graph specialises on such values (it would recompile each time). Pair it with
     :func:`helpers.fast.fast_optimizer`.

@@ -4,7 +4,7 @@
 :func:`train_stylegan` runs) keep the form Lesson 5 teaches. :class:`FastCriticStep` and
 :class:`FastGeneratorStep` compute the same updates with :mod:`helpers.fast`'s machinery:
 bfloat16 (or float16) autocast and channels-last activations and weights; the generator step
-freezes the critic, as the reference does. Both are :class:`helpers.training.StepFn`\\ s.
+freezes the critic, as the reference does. Both follow :class:`helpers.training.StepFn`.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ class FastCriticStep(FastStep):
     one seed and the same optimizer it gives the same losses and parameters as the reference
     (the penalty's critic pass treats LeakyReLU's mask as a constant,
     :func:`helpers.fast.constant_leaky_relu_masks`: the same values and gradients, less
-    backward work).
-    ``precision`` autocasts the update (reals, fakes and interpolates stay float32);
-    ``channels_last`` stores the images and both networks as [N, H, W, C]. There is no
+    backward work). ``precision`` autocasts the update (reals, fakes and interpolates stay
+    float32); ``channels_last`` stores the images and both networks as [N, H, W, C]. There is no
     ``compile``: the style-mixing crossover is a Python int drawn every step, on which a
     compiled graph would specialise.
 
