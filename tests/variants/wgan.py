@@ -6,6 +6,10 @@ executed in the notebook's namespace (torch, nn and F are imported by the setup 
 replacing the student's definition of that exercise.
 """
 
+import functools
+
+from variants.templates import fill
+
 _GP_BODY = """
 def gradient_penalty(critic, real, fake, alpha=None):
     n = real.shape[0]
@@ -98,17 +102,17 @@ def _fd(
     )
 
 
-_GENERATOR_BODY = """
+_GENERATOR = """
 class ConvGenerator(nn.Module):
     def __init__(self, z_dim=100, img_channels=1, base_channels=64):
         super().__init__()
         b = base_channels
         w1, w2, w3 = {widths}
         self.width = w1
-        self.project = nn.Sequential(nn.Linear(z_dim, w1 * 16, bias={bias}), {norm1d_then_relu})
+        self.project = nn.Sequential(nn.Linear(z_dim, w1 * 16, bias={bias}), {unit1})
         self.body = nn.Sequential(
-            nn.ConvTranspose2d(w1, w2, 4, stride=2, padding={padding}, bias={bias}), {norm2d_a_then_relu},
-            nn.ConvTranspose2d(w2, w3, 4, stride=2, padding={padding}, bias={bias}), {norm2d_b_then_relu},
+            nn.ConvTranspose2d(w1, w2, 4, stride=2, padding={padding}, bias={bias}), {unit2},
+            nn.ConvTranspose2d(w2, w3, 4, stride=2, padding={padding}, bias={bias}), {unit3},
             nn.ConvTranspose2d(w3, img_channels, 4, stride=2, padding={padding}), {out_act},
         )
 
@@ -116,37 +120,23 @@ class ConvGenerator(nn.Module):
         x = {reshape}
         return self.body(x)
 """
+_GENERATOR_PARTS = {
+    "widths": "(4 * b, 2 * b, b)",
+    "bias": "False",  # of the layers before batch norm
+    "padding": "1",
+    "unit1": "nn.BatchNorm1d(w1 * 16), nn.ReLU()",
+    "unit2": "nn.BatchNorm2d(w2), nn.ReLU()",
+    "unit3": "nn.BatchNorm2d(w3), nn.ReLU()",
+    "out_act": "nn.Tanh()",
+    "reshape": "self.project(z).reshape(-1, self.width, 4, 4)",
+}
 
 
-def _conv_generator(
-    widths: str = "(4 * b, 2 * b, b)",
-    bias_before_bn: str = "False",
-    padding: str = "1",
-    norm1d: str = "nn.BatchNorm1d(w1 * 16)",
-    norm2d_a: str = "nn.BatchNorm2d(w2)",
-    norm2d_b: str = "nn.BatchNorm2d(w3)",
-    relu_first: bool = False,
-    out_act: str = "nn.Tanh()",
-    reshape: str = "self.project(z).reshape(-1, self.width, 4, 4)",
-) -> str:
-    """A whole ConvGenerator with one of its parts changed."""
-
-    def then_relu(norm: str) -> str:
-        return f"nn.ReLU(), {norm}" if relu_first else f"{norm}, nn.ReLU()"
-
-    return (
-        _GENERATOR_BODY.replace("{widths}", widths)
-        .replace("{bias}", bias_before_bn)
-        .replace("{padding}", padding)
-        .replace("{norm1d_then_relu}", then_relu(norm1d))
-        .replace("{norm2d_a_then_relu}", then_relu(norm2d_a))
-        .replace("{norm2d_b_then_relu}", then_relu(norm2d_b))
-        .replace("{out_act}", out_act)
-        .replace("{reshape}", reshape)
-    )
+# a whole submission with some of its parts changed
+_conv_generator = functools.partial(fill, _GENERATOR, _GENERATOR_PARTS)
 
 
-_CRITIC_BODY = """
+_CRITIC = """
 class ConvCritic(nn.Module):
     def __init__(self, img_channels=1, base_channels=64, spectral_norm=False):
         super().__init__()
@@ -166,31 +156,21 @@ class ConvCritic(nn.Module):
         h = self.body(x)
         return self.out(self.head({flatten}))
 """
+_CRITIC_PARTS = {
+    "widths": "(b, 2 * b, 4 * b)",
+    "padding": "1",
+    "bias": "True",
+    "act": "nn.LeakyReLU(0.2)",
+    "norm_a": "nn.Identity()",
+    "norm_b": "nn.Identity()",
+    "out_act": "nn.Identity()",
+    "head_wrap": "wrap",
+    "flatten": "h.flatten(1)",
+}
 
 
-def _conv_critic(
-    widths: str = "(b, 2 * b, 4 * b)",
-    padding: str = "1",
-    bias: str = "True",
-    act: str = "nn.LeakyReLU(0.2)",
-    norm_a: str = "nn.Identity()",
-    norm_b: str = "nn.Identity()",
-    out_act: str = "nn.Identity()",
-    head_wrap: str = "wrap",
-    flatten: str = "h.flatten(1)",
-) -> str:
-    """A whole ConvCritic with one of its parts changed."""
-    return (
-        _CRITIC_BODY.replace("{widths}", widths)
-        .replace("{padding}", padding)
-        .replace("{bias}", bias)
-        .replace("{act}", act)
-        .replace("{norm_a}", norm_a)
-        .replace("{norm_b}", norm_b)
-        .replace("{out_act}", out_act)
-        .replace("{head_wrap}", head_wrap)
-        .replace("{flatten}", flatten)
-    )
+# a whole submission with some of its parts changed
+_conv_critic = functools.partial(fill, _CRITIC, _CRITIC_PARTS)
 
 
 _CRITIC_LOSS = """
@@ -205,12 +185,14 @@ def generator_loss(fake_scores):
 
 WRONG = {
     "test_conv_generator": {
-        "biases before batch norm": _conv_generator(bias_before_bn="True"),
+        "biases before batch norm": _conv_generator(bias="True"),
         "padding 0 in the transposed convolutions": _conv_generator(padding="0"),
-        "no batch norm": _conv_generator(
-            norm1d="nn.Identity()", norm2d_a="nn.Identity()", norm2d_b="nn.Identity()"
+        "no batch norm": _conv_generator(unit1="nn.ReLU()", unit2="nn.ReLU()", unit3="nn.ReLU()"),
+        "ReLU before batch norm": _conv_generator(
+            unit1="nn.ReLU(), nn.BatchNorm1d(w1 * 16)",
+            unit2="nn.ReLU(), nn.BatchNorm2d(w2)",
+            unit3="nn.ReLU(), nn.BatchNorm2d(w3)",
         ),
-        "ReLU before batch norm": _conv_generator(relu_first=True),
         "no Tanh at the output": _conv_generator(out_act="nn.Identity()"),
         "Sigmoid at the output": _conv_generator(out_act="nn.Sigmoid()"),
         "ReLU then Tanh at the output": _conv_generator(
