@@ -517,7 +517,7 @@ class ToRGB(nn.Module):
     def forward(self, x):
         return self.conv(x)
 """,
-        "F.interpolate with a size and nn.LeakyReLU modules": """
+        "F.interpolate with a size, nn.LeakyReLU modules, ToRGB an EqualizedConv2d": """
 class GeneratorBlock(nn.Module):
     def __init__(self, in_channels, out_channels):
         super().__init__()
@@ -532,13 +532,9 @@ class GeneratorBlock(nn.Module):
         return pixel_norm(self.act_b(self.conv_b(x)))
 
 
-class ToRGB(nn.Module):
+class ToRGB(EqualizedConv2d):
     def __init__(self, channels, img_channels=1):
-        super().__init__()
-        self.conv = EqualizedConv2d(channels, img_channels, 1, gain=1.0)
-
-    def forward(self, x):
-        return self.conv(x)
+        super().__init__(channels, img_channels, kernel_size=1, gain=1.0)
 """,
     },
     "test_critic_blocks": {
