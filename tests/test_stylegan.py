@@ -152,7 +152,7 @@ def test_train_stylegan_runs_and_logs(monkeypatch: pytest.MonkeyPatch) -> None:
     record = lambda i, m: logs.append((i, m))  # noqa: E731
     stylegan.train_stylegan(G, D, images, config, 3, G_ema=G_ema, on_log=record, log_every=2)
     assert [i for i, _ in logs] == [2, 3]
-    assert set(logs[0][1]) == {"d_loss", "g_loss", "gp", "wasserstein"}
+    assert set(logs[0][1]) == {"d_loss", "g_loss", "gp", "wasserstein", "resolution", "fade_alpha"}
     assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
     assert all(p.requires_grad for p in D.parameters())
 

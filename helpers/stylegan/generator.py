@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..progan import EqualizedConv2d
+from ..progan import Alpha, EqualizedConv2d, fade_in, upsample
 from .components import MappingNetwork, StyleBlock, truncate
 
 
@@ -16,8 +16,11 @@ class StyleGenerator(nn.Module):
 
     ``channels[k]`` features at resolution 4 * 2**k; block 0 works at 4x4 on a learned constant,
     the others upsample. A toRGB (1x1 equalized conv, gain 1) makes the image at the last
-    resolution. ``w_avg``, the mean w over 10,000 seeded codes, is a buffer set by
-    :meth:`update_w_avg` for the truncation trick.
+    resolution; ``lower_to_rgb[k]`` makes one at each lower resolution, so the synthesis
+    network can grow as ProGAN's generator does (Karras et al. 2019 trained it progressively,
+    section 2): ``synthesis(ws, stage=k, alpha=a)`` runs the blocks up to resolution
+    4 * 2**k and fades the newest one in. ``w_avg``, the mean w over 10,000 seeded codes, is
+    a buffer set by :meth:`update_w_avg` for the truncation trick.
 
     Args:
         z_dim, w_dim: latent sizes.
@@ -26,7 +29,8 @@ class StyleGenerator(nn.Module):
         img_channels: channels of the images (1 for MNIST).
 
     Shapes:
-        z: [N, z_dim] -> images [N, img_channels, R, R], R = 4 * 2**(len(channels) - 1).
+        z: [N, z_dim] -> images [N, img_channels, R, R], R = 4 * 2**(len(channels) - 1);
+        ``synthesis(ws, stage=k)``: [N, num_ws, w_dim] -> [N, img_channels, 4 * 2**k, 4 * 2**k].
 
     Taught in: 05-stylegan, section 5.
     """
@@ -51,6 +55,9 @@ class StyleGenerator(nn.Module):
             )
         )
         self.to_rgb = EqualizedConv2d(self.channels[-1], img_channels, 1, gain=1.0)
+        self.lower_to_rgb = nn.ModuleList(
+            EqualizedConv2d(c, img_channels, 1, gain=1.0) for c in self.channels[:-1]
+        )
         self.register_buffer("w_avg", torch.zeros(w_dim))
 
     @property
@@ -58,23 +65,49 @@ class StyleGenerator(nn.Module):
         """How many w's the synthesis network takes: one per block."""
         return len(self.blocks)
 
+    @property
+    def max_stage(self) -> int:
+        """The stage of the full resolution (stage k is 4 * 2**k)."""
+        return len(self.blocks) - 1
+
+    def rgb(self, stage: int) -> nn.Module:
+        """The toRGB layer of ``stage``: ``to_rgb`` at full resolution, else ``lower_to_rgb``."""
+        return self.to_rgb if stage == self.max_stage else self.lower_to_rgb[stage]
+
     def synthesis(
-        self, ws: torch.Tensor, noise_mode: str | Sequence[str] = "random"
+        self,
+        ws: torch.Tensor,
+        noise_mode: str | Sequence[str] = "random",
+        stage: int | None = None,
+        alpha: Alpha = 1.0,
     ) -> torch.Tensor:
         """Images from one w per block; ``noise_mode`` for all blocks or one per block.
 
+        ``stage`` (default: the full resolution) stops after block ``stage``; with ``alpha``
+        below 1 the image is ProGAN's fade-in (Karras et al. 2018, section 2) of that block's
+        toRGB with the previous stage's image, upsampled: fade_in(upsample(rgb(k - 1)(h)),
+        rgb(k)(block_k(h)), alpha). The w's of blocks past ``stage`` are not used.
+
         Shapes:
-            ws: [N, num_ws, w_dim] -> [N, img_channels, R, R].
+            ws: [N, num_ws, w_dim] -> [N, img_channels, 4 * 2**stage, 4 * 2**stage].
         """
         if ws.dim() != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
         modes = [noise_mode] * self.num_ws if isinstance(noise_mode, str) else list(noise_mode)
         if len(modes) != self.num_ws:
             raise ValueError(f"give one noise mode per block ({self.num_ws}), got {len(modes)}")
+        last = self.max_stage
+        stage = last if stage is None else stage
+        if isinstance(stage, bool) or not isinstance(stage, int) or not 0 <= stage <= last:
+            raise ValueError(f"stage must be an int in 0..{last}, got {stage!r}")
+        fading = stage > 0 and not (isinstance(alpha, float | int) and alpha == 1)
         x = self.const.expand(ws.shape[0], -1, -1, -1)  # [N, C0, 4, 4]
-        for k, block in enumerate(self.blocks):
+        for k, block in enumerate(self.blocks[:stage]):
             x = block(x, ws[:, k], modes[k])  # [N, channels[k], 4 * 2**k, 4 * 2**k]
-        return self.to_rgb(x)  # [N, img_channels, R, R]
+        old = upsample(self.rgb(stage - 1)(x)) if fading else None  # [N, img_channels, R, R]
+        x = self.blocks[stage](x, ws[:, stage], modes[stage])  # [N, channels[stage], R, R]
+        new = self.rgb(stage)(x)  # [N, img_channels, R, R]
+        return new if old is None else fade_in(old, new, alpha)
 
     def forward(
         self, z: torch.Tensor, psi: float = 1.0, noise_mode: str | Sequence[str] = "random"
