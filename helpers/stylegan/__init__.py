@@ -15,7 +15,7 @@ the WGAN-GP loss plus drift. Hidden tests in ``05-stylegan`` compare the student
 these.
 
 The package is split by job, and every name below is importable from ``helpers.stylegan``:
-``components`` (the exercises: mapping network, truncation, noise, AdaIN, style block, style
+``components`` (the exercises: mapping network, the centre of W and truncation, noise, AdaIN, style block, style
 mixing), ``generator`` (the assembled generator and sampling), ``training`` (the steps and the
 loop), ``fast`` (the steps with :class:`helpers.fast.FastOptions`) and ``recipe`` (the shipped
 checkpoint's training run).
@@ -28,11 +28,12 @@ from .components import (
     NoiseInjection,
     StyleBlock,
     adain,
+    estimate_w_avg,
     style_mix,
     truncate,
 )
 from .fast import FastCriticStep, FastGeneratorStep
-from .generator import StyleGenerator, generate
+from .generator import StyleGenerator, generate, w_avg_errors
 from .recipe import train_pretrained
 from .training import (
     StyleGANConfig,
@@ -55,6 +56,7 @@ __all__ = [
     "StyleGenerator",
     "adain",
     "critic_step",
+    "estimate_w_avg",
     "generate",
     "generator_step",
     "make_optimizers",
@@ -62,5 +64,6 @@ __all__ = [
     "train_pretrained",
     "train_stylegan",
     "truncate",
+    "w_avg_errors",
     "ws_for_training",
 ]
