@@ -10,15 +10,16 @@ regularises and shows which blocks control coarse and fine features (section 3.1
 truncation trick trades diversity for fidelity (appendix B).
 
 It builds on Lesson 4: :func:`helpers.progan.pixel_norm`, the equalized layers and the
-growing critic (:class:`helpers.progan.ProDiscriminator`, used at its full resolution), with
+growing critic (:class:`helpers.progan.ProDiscriminator`, grown with the generator), with
 the WGAN-GP loss plus drift. Hidden tests in ``05-stylegan`` compare the student's code with
 these.
 
 The package is split by job, and every name below is importable from ``helpers.stylegan``:
-``components`` (the exercises: mapping network, the centre of W and truncation, noise, AdaIN, style block, style
-mixing), ``generator`` (the assembled generator and sampling), ``training`` (the steps and the
-loop), ``fast`` (the steps with :class:`helpers.fast.FastOptions`) and ``recipe`` (the shipped
-checkpoint's training run).
+``components`` (the exercises: mapping network, the centre of W and truncation, noise, AdaIN,
+style block, style mixing), ``generator`` (the assembled generator, sampling, and how good an
+estimate of the centre of W is), ``training`` (the steps and the growing loop), ``fast`` (the
+steps with :class:`helpers.fast.FastOptions`) and ``recipe`` (the shipped checkpoint's
+training run).
 """
 
 from .components import (
@@ -40,6 +41,7 @@ from .training import (
     critic_step,
     generator_step,
     make_optimizers,
+    stage_and_alpha,
     train_stylegan,
     ws_for_training,
 )
@@ -60,6 +62,7 @@ __all__ = [
     "generate",
     "generator_step",
     "make_optimizers",
+    "stage_and_alpha",
     "style_mix",
     "train_pretrained",
     "train_stylegan",

@@ -1,8 +1,8 @@
 """The components of StyleGAN's synthesis network: Lesson 5's exercises.
 
 Karras et al. (2019), https://arxiv.org/abs/1812.04948: the mapping network (section 2), the
-truncation trick and the centre of W it needs (appendix B), noise injection (section 3.2), AdaIN (eq. 1), the style block
-that composes them (figure 1(b)) and style mixing (section 3.1).
+truncation trick and the centre of W it needs (appendix B), noise injection (section 3.2),
+AdaIN (eq. 1), the style block that composes them (figure 1(b)) and style mixing (section 3.1).
 """
 
 from __future__ import annotations

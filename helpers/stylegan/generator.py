@@ -161,9 +161,10 @@ def w_avg_errors(
 ) -> dict[int, float]:
     """How far an ``n``-code estimate of w_avg lands from the centre of W, for each n in ``sizes``.
 
-    The centre is :func:`estimate_w_avg` over ``exact_n`` codes (seeded with ``seed``); each
-    size is estimated ``draws`` times by ``estimate(mapping, z_dim, n)`` (e.g. a student's
-    version), with the global stream seeded ``seed + 1`` first. The error of a draw is
+    The centre is :func:`estimate_w_avg` over ``exact_n`` codes (seeded with ``seed``, mapped
+    100,000 at a time to bound the memory); each size is estimated ``draws`` times by
+    ``estimate(mapping, z_dim, n)`` (e.g. a student's version), with the global stream seeded
+    ``seed + 1`` first. The error of a draw is
     ||w_avg_n - w_avg|| / ||w_avg||; the median over the draws is returned. Monte Carlo
     predicts it to shrink as 1 / sqrt(n).
 
@@ -172,7 +173,10 @@ def w_avg_errors(
 
     Taught in: 05-stylegan, section 2.
     """
-    centre = estimate_w_avg(mapping, z_dim, exact_n, torch.Generator().manual_seed(seed))
+    generator = torch.Generator().manual_seed(seed)
+    chunks = [min(100_000, exact_n - start) for start in range(0, exact_n, 100_000)]
+    sums = [estimate_w_avg(mapping, z_dim, k, generator) * k for k in chunks]  # [w_dim] each
+    centre = torch.stack(sums).sum(dim=0) / exact_n  # [w_dim]
     torch.manual_seed(seed + 1)
     errors = {}
     for n in sizes:
