@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 import torch
 from nbtools import ROOT
 
-from helpers import model_files, pretrained
+from helpers import model_files, pretrained, stylegan
 from helpers.progan import ProDiscriminator, ProGenerator, generate
 
 
@@ -221,3 +222,42 @@ def test_wheel_contains_the_weights(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for name in pretrained.registry():
         assert f"helpers/weights/{name}.pt" in names
+
+
+# --- the numbers the texts state about the shipped StyleGAN --------------------------------
+
+
+def _lesson5_text() -> str:
+    nb = json.loads((ROOT / "solutions" / "05-stylegan" / "05-stylegan.ipynb").read_text())
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def test_lesson5_and_readme_state_the_stylegan_recipe() -> None:
+    recipe = pretrained.read("stylegan")["recipe"]
+    seconds, cpu = recipe["seconds"], recipe["cpu_seconds"]
+    text = _lesson5_text()
+    assert recipe["iterations"] == 12_000
+    assert f"{seconds:,} s ({round(seconds / 60)} minutes) on one CPU thread" in text
+    assert f"({cpu:,} s of CPU time)" in text
+    assert f"| StyleGAN, this checkpoint | 12,000 iterations, growing, {seconds:,} s |" in text
+    readme = (ROOT / "README.md").read_text()
+    assert f"12,000 iterations growing 4 to 32 on the 5,000 offline digits, {seconds:,} s" in readme
+
+
+def test_lesson5_w_avg_table_is_what_the_shipped_generator_gives() -> None:
+    G = pretrained.load("stylegan")
+    errors = stylegan.w_avg_errors(G.mapping, G.z_dim)
+    row = "| relative error | " + " | ".join(f"{100 * e:.1f}%" for e in errors.values()) + " |"
+    assert row in _lesson5_text()
+
+
+@pytest.mark.slow
+def test_lesson5_and_readme_metrics_are_what_evaluate_prints() -> None:
+    result = pretrained.score_checkpoint("stylegan")
+    scores = result["stylegan"]
+    cells = (f"{scores['frechet']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f} | "
+             f"{scores['classes']}/10 | {scores['evenness']:.3f} |")  # fmt: skip
+    assert f"growing, {pretrained.read('stylegan')['recipe']['seconds']:,} s | {cells}" in (
+        _lesson5_text()
+    )
+    assert f"| 2,000 | {cells}" in (ROOT / "README.md").read_text()
