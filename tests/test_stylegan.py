@@ -179,7 +179,8 @@ def test_w_avg_errors_shrink_like_one_over_sqrt_n() -> None:
 
 def test_synthesis_grows_stage_by_stage_and_fades_in() -> None:
     torch.manual_seed(0)
-    G = stylegan.StyleGenerator(z_dim=8, w_dim=6, channels=(8, 6, 4), mapping_layers=1)
+    G = stylegan.StyleGenerator(z_dim=8, w_dim=6, channels=(8, 6, 4), mapping_layers=1,
+                                progressive=True)  # fmt: skip
     ws = G.mapping(torch.randn(3, 8))[:, None].expand(-1, G.num_ws, -1)
     for stage, side in enumerate((4, 8, 16)):
         assert list(G.synthesis(ws, "none", stage=stage).shape) == [3, 1, side, side]
@@ -199,15 +200,21 @@ def test_synthesis_grows_stage_by_stage_and_fades_in() -> None:
     for bad in (3, -1, 1.0, True):
         with pytest.raises(ValueError, match="stage"):
             G.synthesis(ws, "none", stage=bad)
+    flat = stylegan.StyleGenerator(z_dim=8, w_dim=6, channels=(8, 6, 4), mapping_layers=1)
+    assert flat.lower_to_rgb is None and list(flat.synthesis(ws, "none").shape) == [3, 1, 16, 16]
+    for stage, alpha in ((1, 1.0), (2, 0.5)):
+        with pytest.raises(ValueError, match="progressive=True"):
+            flat.synthesis(ws, "none", stage=stage, alpha=alpha)
 
 
 def test_config_schedule_follows_progan_and_skips_empty_stages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = stylegan.StyleGANConfig()
+    assert stylegan.StyleGANConfig().stages() == [(3, 6000, 0)]  # the shipped checkpoint's
+    assert not stylegan.StyleGANConfig().progressive
+    config = stylegan.GROWN_CONFIG  # ProGAN's checkpoint schedule
+    assert config.progressive
     assert config.stages() == [(0, 2000, 0), (1, 4000, 2000), (2, 3000, 1500), (3, 3000, 1500)]
-    flat = stylegan.StyleGANConfig(fade_iterations=(0, 0, 0, 0), stable_iterations=(0, 0, 0, 50))
-    assert flat.stages() == [(3, 50, 0)]
     schedule = [(0, 4, 0), (1, 6, 4)]
     alphas = [stylegan.stage_and_alpha(schedule, i) for i in range(11)]
     assert alphas[:5] == [(0, 1.0)] * 4 + [(1, 0.0)]
@@ -227,7 +234,7 @@ def _grow_run(tmp_path, stop: int | None) -> stylegan.StyleGenerator:
     config = stylegan.StyleGANConfig(z_dim=4, w_dim=4, channels=(4, 4, 4), mapping_layers=1,
                                      batch_size=4, fade_iterations=(0, 2, 2),
                                      stable_iterations=(2, 1, 1))  # fmt: skip
-    G = stylegan.StyleGenerator(4, 4, config.channels, 1)
+    G = stylegan.StyleGenerator(4, 4, config.channels, 1, progressive=True)
     D = progan.ProDiscriminator(config.channels)
     images = torch.randint(0, 256, (16, 1, 16, 16), dtype=torch.uint8)
     checkpoint = Checkpoint(tmp_path / "run.pt", every=1)
@@ -255,7 +262,7 @@ def test_growing_run_feeds_each_stage_its_resolution(monkeypatch: pytest.MonkeyP
     config = stylegan.StyleGANConfig(z_dim=4, w_dim=4, channels=(4, 4), mapping_layers=1,
                                      batch_size=2, fade_iterations=(0, 2),
                                      stable_iterations=(1, 1))  # fmt: skip
-    G = stylegan.StyleGenerator(4, 4, config.channels, 1)
+    G = stylegan.StyleGenerator(4, 4, config.channels, 1, progressive=config.progressive)
     D = progan.ProDiscriminator(config.channels)
     images = torch.randint(0, 256, (8, 1, 8, 8), dtype=torch.uint8)
     stylegan.train_stylegan(G, D, images, config)

@@ -35,7 +35,7 @@ from .components import (
 )
 from .fast import FastCriticStep, FastGeneratorStep
 from .generator import StyleGenerator, generate, w_avg_errors
-from .recipe import train_pretrained
+from .recipe import GROWN_CONFIG, train_pretrained
 from .training import (
     StyleGANConfig,
     critic_step,
@@ -47,6 +47,7 @@ from .training import (
 )
 
 __all__ = [
+    "GROWN_CONFIG",
     "NOISE_MODES",
     "AdaIN",
     "FastCriticStep",

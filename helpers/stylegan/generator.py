@@ -16,17 +16,18 @@ class StyleGenerator(nn.Module):
 
     ``channels[k]`` features at resolution 4 * 2**k; block 0 works at 4x4 on a learned constant,
     the others upsample. A toRGB (1x1 equalized conv, gain 1) makes the image at the last
-    resolution; ``lower_to_rgb[k]`` makes one at each lower resolution, so the synthesis
-    network can grow as ProGAN's generator does (Karras et al. 2019 trained it progressively,
-    section 2): ``synthesis(ws, stage=k, alpha=a)`` runs the blocks up to resolution
-    4 * 2**k and fades the newest one in. ``w_avg``, the mean w over 10,000 seeded codes, is
-    a buffer set by :meth:`update_w_avg` for the truncation trick.
+    resolution; with ``progressive=True``, ``lower_to_rgb[k]`` makes one at each lower
+    resolution, so the synthesis network can grow as ProGAN's generator does (Karras et al.
+    2019 trained it progressively, section 2): ``synthesis(ws, stage=k, alpha=a)`` runs the
+    blocks up to resolution 4 * 2**k and fades the newest one in. ``w_avg``, the mean w over
+    10,000 seeded codes, is a buffer set by :meth:`update_w_avg` for the truncation trick.
 
     Args:
         z_dim, w_dim: latent sizes.
         channels: features per resolution, 4x4 first (four entries reach 32x32).
         mapping_layers: layers of the mapping network.
         img_channels: channels of the images (1 for MNIST).
+        progressive: give it the lower-resolution toRGB layers that growing needs.
 
     Shapes:
         z: [N, z_dim] -> images [N, img_channels, R, R], R = 4 * 2**(len(channels) - 1);
@@ -42,10 +43,12 @@ class StyleGenerator(nn.Module):
         channels: Sequence[int] = (64, 64, 32, 16),
         mapping_layers: int = 4,
         img_channels: int = 1,
+        progressive: bool = False,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.channels = z_dim, w_dim, tuple(channels)
         self.mapping_layers, self.img_channels = mapping_layers, img_channels
+        self.progressive = progressive
         self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
         self.const = nn.Parameter(torch.ones(1, self.channels[0], 4, 4))
         self.blocks = nn.ModuleList(
@@ -57,7 +60,7 @@ class StyleGenerator(nn.Module):
         self.to_rgb = EqualizedConv2d(self.channels[-1], img_channels, 1, gain=1.0)
         self.lower_to_rgb = nn.ModuleList(
             EqualizedConv2d(c, img_channels, 1, gain=1.0) for c in self.channels[:-1]
-        )
+        ) if progressive else None  # fmt: skip
         self.register_buffer("w_avg", torch.zeros(w_dim))
 
     @property
@@ -101,6 +104,9 @@ class StyleGenerator(nn.Module):
         if isinstance(stage, bool) or not isinstance(stage, int) or not 0 <= stage <= last:
             raise ValueError(f"stage must be an int in 0..{last}, got {stage!r}")
         fading = stage > 0 and not (isinstance(alpha, float | int) and alpha == 1)
+        if (stage < last or fading) and self.lower_to_rgb is None:
+            raise ValueError(f"stage {stage} at alpha {alpha} needs the lower toRGB layers: "
+                             "build the generator with progressive=True")  # fmt: skip
         x = self.const.expand(ws.shape[0], -1, -1, -1)  # [N, C0, 4, 4]
         for k, block in enumerate(self.blocks[:stage]):
             x = block(x, ws[:, k], modes[k])  # [N, channels[k], 4 * 2**k, 4 * 2**k]

@@ -18,6 +18,13 @@ from ..runtime import budget, is_smoke, seed_everything
 from .generator import StyleGenerator, generate
 from .training import StyleGANConfig, train_stylegan
 
+GROWN_CONFIG = StyleGANConfig(
+    fade_iterations=(0, 2000, 1500, 1500), stable_iterations=(2000, 2000, 1500, 1500)
+)
+"""ProGAN's checkpoint schedule (12,000 iterations growing 4 to 32) for the same StyleGAN: the
+grown run that Lesson 5, section 5 compares with the shipped checkpoint (which it does not
+beat). Train it with ``train_pretrained(GROWN_CONFIG)``."""
+
 
 def train_pretrained(
     config: StyleGANConfig | None = None,
@@ -38,9 +45,8 @@ def train_pretrained(
     seed_everything(config.seed)
     digits, _ = load_mnist(verbose=False)
     images = pad_to(digits, 32)  # [N, 1, 32, 32] uint8
-    G = StyleGenerator(config.z_dim, config.w_dim, config.channels, config.mapping_layers).to(
-        device
-    )
+    G = StyleGenerator(config.z_dim, config.w_dim, config.channels, config.mapping_layers,
+                       progressive=config.progressive).to(device)  # fmt: skip
     D = ProDiscriminator(config.channels).to(device)
     G_ema = copy.deepcopy(G)
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -68,6 +74,7 @@ def train_pretrained(
         "seconds": round(time.perf_counter() - start),
         "cpu_seconds": round(time.process_time() - cpu_start),
         "smoke": is_smoke(),
-        "critic": "helpers.progan.ProDiscriminator, grown with G from 4x4, WGAN-GP + drift",
+        "critic": "helpers.progan.ProDiscriminator, WGAN-GP + drift"
+        + (", grown with G from 4x4" if config.progressive else " at 32x32"),
     }
     return G_ema.eval(), recipe
