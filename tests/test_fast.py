@@ -507,7 +507,9 @@ def _stylegan_run(
     """Losses [steps, 4] and the parameters of G and D after ``steps`` iterations (critic step,
     then generator step) at 16 x 16, style mixing on."""
     torch.manual_seed(0)
-    config = stylegan.StyleGANConfig(z_dim=16, w_dim=16, channels=(16, 16, 8), mapping_layers=2)
+    config = stylegan.StyleGANConfig(z_dim=16, w_dim=16, channels=(16, 16, 8), mapping_layers=2,
+                                     fade_iterations=(0, 0, 0),
+                                     stable_iterations=(0, 0, steps))  # fmt: skip
     G = stylegan.StyleGenerator(config.z_dim, config.w_dim, config.channels, config.mapping_layers)
     D = progan.ProDiscriminator(config.channels)
     opt_G, opt_D = stylegan.make_optimizers(G, D, config)

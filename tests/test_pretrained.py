@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import subprocess
 import sys
@@ -238,3 +239,47 @@ def test_wheel_contains_the_weights(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for name in pretrained.registry():
         assert f"helpers/weights/{name}.pt" in names
+
+
+# --- the numbers the texts state about the shipped StyleGAN --------------------------------
+
+
+def _lesson5_text() -> str:
+    """Lesson 5's markdown, with every run of whitespace made one space."""
+    nb = json.loads((ROOT / "solutions" / "05-stylegan" / "05-stylegan.ipynb").read_text())
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return " ".join(text.split())
+
+
+def test_lesson5_and_readme_state_the_stylegan_recipe() -> None:
+    recipe, progan = pretrained.read("stylegan")["recipe"], pretrained.read("progan")["recipe"]
+    seconds, iterations = recipe["seconds"], recipe["iterations"]
+    text = _lesson5_text()
+    stated = f"{seconds:,} s ({round(seconds / 60)} minutes) on one CPU thread"
+    assert stated in text and f"({seconds:,} s, {round(seconds / 60)} minutes," in text
+    assert f"trains it ({iterations:,} iterations, minutes)" in text
+    row = f"| StyleGAN, this checkpoint | {iterations:,} iterations at $32 \\times 32$, {seconds:,}"
+    assert row in text
+    assert f"| ProGAN, Lesson 4's checkpoint | {progan['iterations']:,} iterations growing" in text
+    assert f"$4 \\to 32$, {progan['seconds']:,} s |" in text
+    readme = (ROOT / "README.md").read_text()
+    assert (
+        f"{iterations:,} iterations at 32x32 on the 5,000 offline digits, {seconds:,} s" in readme
+    )
+
+
+def test_lesson5_w_avg_table_is_what_the_shipped_generator_gives() -> None:
+    G = pretrained.load("stylegan")
+    errors = stylegan.w_avg_errors(G.mapping, G.z_dim)
+    row = "| relative error | " + " | ".join(f"{100 * e:.1f}%" for e in errors.values()) + " |"
+    assert row in _lesson5_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["progan", "stylegan"])
+def test_lesson5_and_readme_metrics_are_what_evaluate_prints(name: str) -> None:
+    scores = pretrained.score_checkpoint(name)[name]
+    cells = (f"{scores['frechet']:.2f} | {scores['precision']:.3f} | {scores['recall']:.3f} | "
+             f"{scores['classes']}/10 | {scores['evenness']:.3f} |")  # fmt: skip
+    assert f"{pretrained.read(name)['recipe']['seconds']:,} s | {cells}" in _lesson5_text()
+    assert f"| 2,000 | {cells}" in (ROOT / "README.md").read_text()

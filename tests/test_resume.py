@@ -176,7 +176,8 @@ def lesson1_run(checkpoint: resume.Checkpoint | None, stop: int | None) -> dict[
 def stylegan_run(checkpoint: resume.Checkpoint | None, stop: int | None) -> dict[str, object]:
     torch.manual_seed(0)
     config = stylegan.StyleGANConfig(z_dim=4, w_dim=4, channels=(4, 4), mapping_layers=1,
-                                     batch_size=4)  # fmt: skip
+                                     batch_size=4, fade_iterations=(0, 0),
+                                     stable_iterations=(0, 7))  # fmt: skip
     G = stylegan.StyleGenerator(4, 4, config.channels, 1)
     G_ema = stylegan.StyleGenerator(4, 4, config.channels, 1)
     G_ema.load_state_dict(G.state_dict())

@@ -10,15 +10,16 @@ regularises and shows which blocks control coarse and fine features (section 3.1
 truncation trick trades diversity for fidelity (appendix B).
 
 It builds on Lesson 4: :func:`helpers.progan.pixel_norm`, the equalized layers and the
-growing critic (:class:`helpers.progan.ProDiscriminator`, used at its full resolution), with
+growing critic (:class:`helpers.progan.ProDiscriminator`, grown with the generator), with
 the WGAN-GP loss plus drift. Hidden tests in ``05-stylegan`` compare the student's code with
 these.
 
 The package is split by job, and every name below is importable from ``helpers.stylegan``:
-``components`` (the exercises: mapping network, truncation, noise, AdaIN, style block, style
-mixing), ``generator`` (the assembled generator and sampling), ``training`` (the steps and the
-loop), ``fast`` (the steps with :class:`helpers.fast.FastOptions`) and ``recipe`` (the shipped
-checkpoint's training run).
+``components`` (the exercises: mapping network, the centre of W and truncation, noise, AdaIN,
+style block, style mixing), ``generator`` (the assembled generator, sampling, and how good an
+estimate of the centre of W is), ``training`` (the steps and the growing loop), ``fast`` (the
+steps with :class:`helpers.fast.FastOptions`) and ``recipe`` (the shipped checkpoint's
+training run).
 """
 
 from .components import (
@@ -28,22 +29,25 @@ from .components import (
     NoiseInjection,
     StyleBlock,
     adain,
+    estimate_w_avg,
     style_mix,
     truncate,
 )
 from .fast import FastCriticStep, FastGeneratorStep
-from .generator import StyleGenerator, generate
-from .recipe import train_pretrained
+from .generator import StyleGenerator, generate, w_avg_errors
+from .recipe import GROWN_CONFIG, train_pretrained
 from .training import (
     StyleGANConfig,
     critic_step,
     generator_step,
     make_optimizers,
+    stage_and_alpha,
     train_stylegan,
     ws_for_training,
 )
 
 __all__ = [
+    "GROWN_CONFIG",
     "NOISE_MODES",
     "AdaIN",
     "FastCriticStep",
@@ -55,12 +59,15 @@ __all__ = [
     "StyleGenerator",
     "adain",
     "critic_step",
+    "estimate_w_avg",
     "generate",
     "generator_step",
     "make_optimizers",
+    "stage_and_alpha",
     "style_mix",
     "train_pretrained",
     "train_stylegan",
     "truncate",
+    "w_avg_errors",
     "ws_for_training",
 ]

@@ -1,8 +1,8 @@
 """The components of StyleGAN's synthesis network: Lesson 5's exercises.
 
 Karras et al. (2019), https://arxiv.org/abs/1812.04948: the mapping network (section 2), the
-truncation trick (appendix B), noise injection (section 3.2), AdaIN (eq. 1), the style block
-that composes them (figure 1(b)) and style mixing (section 3.1).
+truncation trick and the centre of W it needs (appendix B), noise injection (section 3.2),
+AdaIN (eq. 1), the style block that composes them (figure 1(b)) and style mixing (section 3.1).
 """
 
 from __future__ import annotations
@@ -52,6 +52,40 @@ class MappingNetwork(nn.Module):
         for layer in self.layers:
             w = F.leaky_relu(layer(w), 0.2)  # [N, w_dim]
         return w
+
+
+def estimate_w_avg(
+    mapping: nn.Module, z_dim: int, n: int = 10_000, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """The centre of W, w_avg = E[f(z)] for z ~ N(0, I), estimated as the mean of n mapped codes.
+
+    f is a trained MLP, so the expectation has no closed form: a Monte Carlo mean over ``n``
+    codes estimates it, with a standard error of std(w) / sqrt(n) per coordinate. The average
+    is taken in W, not in Z: the mean of z is 0 by construction, and f(0) is not the mean of
+    f(z) for a nonlinear f. Karras et al. (2019, appendix B) need it for the truncation trick;
+    their code keeps a moving average of the w's seen in training, this course averages
+    10,000 codes once training is done (:meth:`StyleGenerator.update_w_avg`).
+
+    Args:
+        mapping: z [N, z_dim] -> w [N, w_dim]; its mode is left as it is.
+        z_dim: length of z.
+        n: how many codes to average (>= 1).
+        generator: draw the codes on the CPU with this generator (repeatable), then move them
+            to the mapping's device; None draws them on that device from the global stream.
+
+    Shapes:
+        returns [w_dim], without gradient, on the mapping's device.
+
+    Taught in: 05-stylegan, exercise 2.
+    """
+    positive_int(n, "n")
+    device = next(mapping.parameters()).device
+    with torch.no_grad():
+        if generator is None:
+            z = torch.randn(n, z_dim, device=device)  # [n, z_dim]
+        else:
+            z = torch.randn(n, z_dim, generator=generator).to(device)  # [n, z_dim]
+        return mapping(z).mean(dim=0)  # [w_dim]
 
 
 def truncate(w: torch.Tensor, w_avg: torch.Tensor, psi: float | torch.Tensor) -> torch.Tensor:

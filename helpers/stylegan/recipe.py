@@ -18,6 +18,13 @@ from ..runtime import budget, is_smoke, seed_everything
 from .generator import StyleGenerator, generate
 from .training import StyleGANConfig, train_stylegan
 
+GROWN_CONFIG = StyleGANConfig(
+    fade_iterations=(0, 2000, 1500, 1500), stable_iterations=(2000, 2000, 1500, 1500)
+)
+"""ProGAN's checkpoint schedule (12,000 iterations growing 4 to 32) for the same StyleGAN: the
+grown run that Lesson 5, section 5 compares with the shipped checkpoint (which it does not
+beat). Train it with ``train_pretrained(GROWN_CONFIG)``."""
+
 
 def train_pretrained(
     config: StyleGANConfig | None = None,
@@ -38,13 +45,12 @@ def train_pretrained(
     seed_everything(config.seed)
     digits, _ = load_mnist(verbose=False)
     images = pad_to(digits, 32)  # [N, 1, 32, 32] uint8
-    G = StyleGenerator(config.z_dim, config.w_dim, config.channels, config.mapping_layers).to(
-        device
-    )
+    G = StyleGenerator(config.z_dim, config.w_dim, config.channels, config.mapping_layers,
+                       progressive=config.progressive).to(device)  # fmt: skip
     D = ProDiscriminator(config.channels).to(device)
     G_ema = copy.deepcopy(G)
-    start = time.perf_counter()
-    num_steps = budget(config.num_steps, config.smoke_steps)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    schedule = config.stages()
 
     def on_log(iteration: int, means: dict[str, float]) -> None:
         values = " ".join(f"{k}={v:.4g}" for k, v in means.items())
@@ -53,16 +59,22 @@ def train_pretrained(
             G_ema.update_w_avg(2000)
             save_images(generate(G_ema, 64), Path(samples_dir) / "stylegan-latest.png")
 
-    train_stylegan(G, D, images, config, num_steps, device, G_ema, on_log,
+    train_stylegan(G, D, images, config, None, device, G_ema, on_log,
                    budget(config.log_every, config.smoke_log_every), checkpoint)  # fmt: skip
     G_ema.update_w_avg()
     recipe: dict[str, object] = {
         "data": f"MNIST, {images.shape[0]} training digits, padded to 32x32, scaled to [-1, 1]",
         "model": "moving average of the generator's weights (G_ema); w_avg over 10,000 codes",
         "config": asdict(config),
-        "iterations": num_steps,
+        "iterations": sum(steps for _, steps, _ in schedule),
+        "iterations_per_resolution": [
+            {"resolution": 4 * 2**stage, "iterations": steps, "fade": fade}
+            for stage, steps, fade in schedule
+        ],
         "seconds": round(time.perf_counter() - start),
+        "cpu_seconds": round(time.process_time() - cpu_start),
         "smoke": is_smoke(),
-        "critic": "helpers.progan.ProDiscriminator at 32x32, WGAN-GP + drift",
+        "critic": "helpers.progan.ProDiscriminator, WGAN-GP + drift"
+        + (", grown with G from 4x4" if config.progressive else " at 32x32"),
     }
     return G_ema.eval(), recipe

@@ -25,6 +25,24 @@ def _mapping(body: str = _MAPPING_BODY, layer: str = "EqualizedLinear") -> str:
     return _MAPPING.replace("{layer}", layer).replace("{body}", body)
 
 
+_W_AVG = """
+def estimate_w_avg(mapping, z_dim, n=10_000):
+    device = next(mapping.parameters()).device
+{body}
+"""
+_W_AVG_BODY = """    with torch.no_grad():
+        z = {draw}
+        return {mean}"""
+
+
+def _w_avg(
+    draw: str = "torch.randn(n, z_dim, device=device)",
+    mean: str = "mapping(z).mean(dim=0)",
+    body: str = _W_AVG_BODY,
+) -> str:
+    return _W_AVG.replace("{body}", body).replace("{draw}", draw).replace("{mean}", mean)
+
+
 _NOISE = """
 class NoiseInjection(nn.Module):
     def __init__(self, channels):
@@ -189,6 +207,24 @@ WRONG = {
         return w"""),
     },
     "test_truncate": {
+        "w_avg: the mean of z, not of w": _w_avg(mean="z.mean(dim=0)"),
+        "w_avg: the mapping of the mean z": _w_avg(mean="mapping(z.mean(dim=0, keepdim=True))[0]"),
+        "w_avg: 100 codes whatever n": _w_avg(draw="torch.randn(100, z_dim, device=device)"),
+        "w_avg: uniform codes": _w_avg(draw="torch.rand(n, z_dim, device=device)"),
+        "w_avg: codes on the CPU": _w_avg(draw="torch.randn(n, z_dim)"),
+        "w_avg: averaged over w_dim": _w_avg(mean="mapping(z).mean(dim=1)"),
+        "w_avg: re-seeds the global generator": _w_avg(
+            draw="torch.manual_seed(0) and torch.randn(n, z_dim, device=device)"
+        ),
+        "w_avg: keeps the graph": _w_avg(
+            body="""    z = torch.randn(n, z_dim, device=device)
+    return mapping(z).mean(dim=0)"""
+        ),
+        "w_avg: leaves the mapping in eval mode": _w_avg(
+            body="""    mapping.eval()
+    with torch.no_grad():
+        return mapping(torch.randn(n, z_dim, device=device)).mean(dim=0)"""
+        ),
         "w_avg not subtracted": """
 def truncate(w, w_avg, psi):
     return w_avg + psi * w
@@ -449,6 +485,29 @@ class MappingNetwork(nn.Module):
 """,
     },
     "test_truncate": {
+        "w_avg: in batches of 1,000": _w_avg(
+            body="""    total = 0
+    with torch.no_grad():
+        for start in range(0, n, 1000):
+            z = torch.randn(min(1000, n - start), z_dim, device=device)
+            total = total + mapping(z).sum(dim=0)
+    return total / n"""
+        ),
+        "w_avg: detached after the mean": _w_avg(
+            body="""    return mapping(torch.randn(n, z_dim, device=device)).mean(dim=0).detach()"""
+        ),
+        "w_avg: torch.inference_mode": _w_avg(
+            body="""    with torch.inference_mode():
+        return mapping(torch.randn(n, z_dim, device=device)).mean(0)"""
+        ),
+        "w_avg: eval mode, then restored": _w_avg(
+            body="""    was_training = mapping.training
+    mapping.eval()
+    with torch.no_grad():
+        w_avg = mapping(torch.randn(n, z_dim, device=device)).mean(dim=0)
+    mapping.train(was_training)
+    return w_avg"""
+        ),
         "torch.lerp": """
 def truncate(w, w_avg, psi):
     return torch.lerp(w_avg.expand_as(w), w, psi)
