@@ -49,7 +49,7 @@ class GeneratorInput(nn.Module):
     Shapes:
         z: [N, z_dim] -> [N, channels, 4, 4].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, section 3 (The growing networks).
     """
 
     def __init__(self, z_dim: int, channels: int):
@@ -73,7 +73,7 @@ class GeneratorBlock(nn.Module):
     Shapes:
         x: [N, in_channels, H, W] -> [N, out_channels, 2H, 2W].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, section 3 (The growing networks).
     """
 
     def __init__(self, in_channels: int, out_channels: int):
@@ -94,7 +94,7 @@ class ToRGB(nn.Module):
     Shapes:
         x: [N, channels, H, W] -> [N, img_channels, H, W].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, section 3 (The growing networks).
     """
 
     def __init__(self, channels: int, img_channels: int = 1):
@@ -222,7 +222,7 @@ class FromRGB(nn.Module):
     Shapes:
         x: [N, img_channels, H, W] -> [N, channels, H, W].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, section 3 (The growing networks).
     """
 
     def __init__(self, img_channels: int, channels: int):
@@ -241,7 +241,7 @@ class DiscriminatorBlock(nn.Module):
     Shapes:
         x: [N, in_channels, H, W] -> [N, out_channels, H/2, W/2].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, section 3 (The growing networks).
     """
 
     def __init__(self, in_channels: int, out_channels: int):
@@ -264,7 +264,7 @@ class DiscriminatorHead(nn.Module):
     Shapes:
         x: [N, channels, 4, 4] -> scores [N, 1].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, section 3 (The growing networks).
     """
 
     def __init__(self, channels: int, group_size: int = 4):

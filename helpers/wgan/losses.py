@@ -108,7 +108,7 @@ def gradient_norms(
     Shapes:
         real, fake: [N, ...] -> [N].
 
-    Taught in: 03-wgan, section 4.
+    Taught in: 03-wgan, section 5 (Inside the critic).
     """
     if real.shape != fake.shape:
         raise ValueError(

@@ -10,7 +10,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 def critic_weights(critic: nn.Module) -> torch.Tensor:
     """Every weight of the critic's layers (no biases) in one flat CPU tensor, for histograms.
 
-    Taught in: 03-wgan, section 4.
+    Taught in: 03-wgan, section 5 (Inside the critic).
     """
     weights = [p.detach().reshape(-1) for name, p in critic.named_parameters() if "weight" in name]
     return torch.cat(weights).cpu()
