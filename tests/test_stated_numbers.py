@@ -1,0 +1,233 @@
+"""Numbers the lessons and the README state that code, a configuration or a checkpoint's recipe
+can check: stated times against the sections' times and the measured seconds per step, network
+sizes against the configurations, and what a shipped checkpoint's recipe records.
+
+Each test reads the text afresh, so editing a number in one place and not in the other fails.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from nbtools import ASSIGNMENTS, ROOT, source_notebook
+
+from helpers import model_files
+from helpers.mlp_gan import VanillaGANConfig
+from helpers.progan import ProGANConfig
+from helpers.wgan import WGANConfig
+
+README = (ROOT / "README.md").read_text()
+HEADER_TIME = re.compile(r"\*\*Time:\*\* about (?:(\d+) h(?: (\d+) min)?|([\d.]+) hours?)\b")
+SECTION_TIME = re.compile(r"^#{2,3} .*\((\d+) min\b", re.M)
+# lessons whose text another branch is rewriting: the test fails there until it is fixed
+BEING_REWRITTEN = {
+    "05-stylegan": "Lesson 5 (header 2.5 h, sections 2 h 40 min; a checkpoint of 2,792 s said to "
+    "take 1.5 h) is being rewritten with a new checkpoint on another branch",
+}
+
+
+def markdown(lesson: str) -> str:
+    nb = nbformat.read(source_notebook(lesson), as_version=4)
+    return "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def stated(pattern: str, text: str, where: str) -> re.Match:
+    found = re.search(pattern, flat(text))
+    assert found, f"{where} no longer says /{pattern}/: update the text or this test"
+    return found
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def nearest(value: float, step: float) -> float:
+    return step * round(value / step)
+
+
+def recipe(name: str) -> dict:
+    return model_files.read(name)["recipe"]
+
+
+def lessons(*names: str) -> list:
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(reason=BEING_REWRITTEN[n], strict=True))
+        if n in BEING_REWRITTEN
+        else n
+        for n in names
+    ]
+
+
+def header_minutes(text: str) -> int:
+    found = HEADER_TIME.search(text)
+    assert found, "the header has no `**Time:** about X h Y min` line"
+    hours, mins, decimal = found.groups()
+    return round(float(decimal) * 60) if decimal else int(hours) * 60 + int(mins or 0)
+
+
+@pytest.mark.parametrize("lesson", lessons(*ASSIGNMENTS))
+def test_the_header_time_is_the_sum_of_the_sections_times(lesson):
+    text = markdown(lesson)
+    sections = [int(m) for m in SECTION_TIME.findall(text)]
+    assert sections, f"{lesson}: no section heading states its time, e.g. `## 1 · Data (10 min)`"
+    assert header_minutes(text) == sum(sections), (
+        f"{lesson}: the header says {header_minutes(text)} min, the sections' times "
+        f"{sections} add up to {sum(sections)} min"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("**Time:** about 1 h 55 min of reading", 115),
+        ("**Time:** about 3 h of", 180),
+        ("**Time:** about 2.5 hours.", 150),
+    ],
+)
+def test_header_times_are_read_in_every_form(text, minutes):
+    assert header_minutes(text) == minutes
+
+
+def test_lesson_1_training_time_is_its_steps_times_the_measured_step():
+    config = VanillaGANConfig()
+    found = stated(
+        r"about (\d+) minutes on a 2-core CPU \(([\d,]+) steps of about ([\d.]+) s and (\d+) "
+        r"quality checks of about ([\d.]+) s",
+        markdown("01-vanilla-gan"),
+        "Lesson 1's header",
+    )
+    minutes, steps, step_s, checks, check_s = (number(g) for g in found.groups())
+    assert steps == config.num_steps and checks == config.num_steps // config.log_every
+    assert minutes == nearest((steps * step_s + checks * check_s) / 60, 5)
+
+
+def test_lesson_3_cpu_training_time_is_its_runs_times_their_seconds_per_step():
+    text = markdown("03-wgan")
+    (minutes,) = stated(r"about (\d+) minutes on a 2-core CPU", text, "Lesson 3's header").groups()
+    per_step = stated(
+        r"Per generator step, BCE and LSGAN cost ([\d.]+) s, clipping ([\d.]+) s, spectral "
+        r"normalisation ([\d.]+) s and the penalty ([\d.]+) s",
+        text,
+        "Lesson 3, section 7",
+    )
+    bce_or_lsgan, clip, spectral, penalty = (number(g) for g in per_step.groups())
+    config = WGANConfig.for_device("cpu")
+    seconds = (2 * bce_or_lsgan + clip + spectral + penalty) * config.num_steps
+    seconds += clip * config.sweep_steps * len(config.sweep_values)  # the clipping sweep
+    assert int(minutes) == nearest(seconds / 60, 5), f"the runs take {seconds / 60:.1f} min"
+
+
+def test_lesson_3_states_the_network_widths_and_budget_of_the_configs():
+    text = markdown("03-wgan")
+    gpu, cpu = WGANConfig(), WGANConfig.for_device("cpu")
+    widths = stated(r"\((\d+) on a GPU, (\d+) on a CPU\)", text, "Lesson 3, section 1").groups()
+    assert tuple(map(int, widths)) == (gpu.base_channels, cpu.base_channels)
+    assert (
+        "quarters the networks' width" in flat(text) and gpu.base_channels == 4 * cpu.base_channels
+    )
+    (steps,) = stated(
+        r"quarters the networks' width and trains ([\d,]+) steps", text, "Lesson 3"
+    ).groups()
+    assert number(steps) == cpu.num_steps
+
+
+def test_readme_states_the_cpu_networks_of_the_configs():
+    (channels,) = stated(
+        r'`WGANConfig.for_device\("cpu"\)` \((\d+) base channels\)',
+        README,
+        "the README's bench section",
+    ).groups()
+    assert int(channels) == WGANConfig.for_device("cpu").base_channels
+    progan = ProGANConfig.for_device("cpu")
+    widths, batch = stated(
+        r'`ProGANConfig.for_device\("cpu"\)` \(channels ([\d, ]+); batch (\d+)\)',
+        README,
+        "the README's bench section",
+    ).groups()
+    assert tuple(int(w) for w in widths.split(",")) == progan.channels
+    assert {int(batch)} == set(progan.batch_sizes)
+
+
+def test_the_classifier_recipe_is_quoted_as_recorded():
+    record = recipe("classifier")
+    lesson = stated(
+        r"train classifier`, (\d+) seconds on one CPU thread.*?, which classifies "
+        r"([\d.]+) % of the other",
+        markdown("03-wgan"),
+        "Lesson 3, section 7",
+    ).groups()
+    row = stated(
+        r"(\d+) epochs on the first (\d+) of each digit.*?, (\d+) s on 1 CPU thread, .*?"
+        r"held-out accuracy ([\d.]+) %",
+        README,
+        "the README's checkpoint table",
+    ).groups()
+    accuracy = f"{100 * record['held_out_accuracy']:.1f}"
+    assert (int(lesson[0]), lesson[1]) == (round(record["seconds"]), accuracy)
+    assert (int(row[0]), int(row[2]), row[3]) == (
+        record["config"]["epochs"],
+        round(record["seconds"]),
+        accuracy,
+    )
+
+
+def test_the_progan_recipe_is_quoted_as_recorded():
+    record = recipe("progan")
+    iterations, minutes = stated(
+        r"for ([\d,]+) iterations \(`python -m helpers.pretrained train "
+        r"progan`; (\d+) minutes on one CPU thread",
+        markdown("04-progan"),
+        "Lesson 4, section 5",
+    ).groups()
+    assert number(iterations) == record["iterations"]
+    assert int(minutes) == round(record["seconds"] / 60)
+    (row,) = stated(
+        r"`progan.pt` \| G_ema, [^|]*?([\d,]+) iterations", README, "the README"
+    ).groups()
+    assert number(row) == record["iterations"]
+
+
+def test_lesson_4_cpu_run_time_follows_from_the_recipes_seconds_per_iteration():
+    """The short CPU run's iterations at each resolution, at the checkpoint's measured pace."""
+    record = recipe("progan")
+    shipped, cpu = record["config"], ProGANConfig.for_device("cpu")
+    assert shipped["batch_sizes"] == list(cpu.batch_sizes)  # the same pace per iteration
+    seconds = 0.0
+    for stage, measured in enumerate(record["seconds_per_resolution"]):
+        per_iteration = measured["seconds"] / (
+            shipped["fade_steps"][stage] + shipped["stable_steps"][stage]
+        )
+        seconds += per_iteration * (cpu.fade_iterations[stage] + cpu.stable_iterations[stage])
+    (minutes,) = stated(
+        r"on a 2-core CPU a short run of about (\d+) minutes",
+        markdown("04-progan"),
+        "Lesson 4's header",
+    ).groups()
+    assert int(minutes) == nearest(seconds / 60, 5), f"the run takes {seconds / 60:.1f} min"
+
+
+def test_the_readme_quotes_the_stylegan_recipe():
+    record = recipe("stylegan")
+    iterations, seconds = stated(
+        r"`stylegan.pt` \| [^|]*?([\d,]+) iterations at 32x32[^|]*?([\d,]+) s "
+        r"on 1 CPU thread",
+        README,
+        "the README's checkpoint table",
+    ).groups()
+    assert (number(iterations), number(seconds)) == (record["iterations"], round(record["seconds"]))
+
+
+@pytest.mark.parametrize("lesson", lessons("05-stylegan"))
+def test_lesson_5_quotes_the_stylegan_recipe(lesson):
+    (hours,) = stated(
+        r"loads the one the course trained \(about ([\d.]+) hours? on one CPU thread",
+        markdown(lesson),
+        "Lesson 5's header",
+    ).groups()
+    assert float(hours) == nearest(recipe("stylegan")["seconds"] / 3600, 0.25)
