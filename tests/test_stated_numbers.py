@@ -8,12 +8,15 @@ Each test reads the text afresh, so editing a number in one place and not in the
 from __future__ import annotations
 
 import re
+import statistics
 
 import nbformat
 import pytest
+import torch
 from nbtools import ASSIGNMENTS, ROOT, source_notebook
 
-from helpers import model_files
+from helpers import metrics, model_files, pretrained, progan
+from helpers.data import load_mnist, to_unit_range
 from helpers.mlp_gan import VanillaGANConfig
 from helpers.progan import ProGANConfig
 from helpers.wgan import WGANConfig
@@ -231,3 +234,62 @@ def test_lesson_5_quotes_the_stylegan_recipe(lesson):
         "Lesson 5's header",
     ).groups()
     assert float(hours) == nearest(recipe("stylegan")["seconds"] / 3600, 0.25)
+
+
+def floors(features, n: int, draws: int = 20) -> list[float]:
+    """Fréchet distances of ``draws`` pairs of disjoint sets of ``n``, drawn as real_floor draws."""
+    found = []
+    for seed in range(draws):
+        order = torch.randperm(len(features), generator=torch.Generator().manual_seed(seed))
+        found.append(fd(features[order[n : 2 * n]], features[order[:n]]))
+    return found
+
+
+def fd(a, b) -> float:
+    return metrics.frechet_distance(
+        *metrics.feature_statistics(a), *metrics.feature_statistics(b)
+    ).item()
+
+
+def mean_sd(values: list[float]) -> str:
+    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
+
+
+@pytest.mark.slow
+def test_the_frechet_floors_the_lessons_quote_are_what_the_metrics_give():
+    """Lesson 3's floors over 20 draws, Lesson 1's single floor among them, the cost of the
+    classifier's training digits serving as real digits, and ProGAN scored both ways."""
+    text = flat(markdown("03-wgan"))
+    digits, _ = load_mnist(verbose=False)
+    real = to_unit_range(digits)
+    every = metrics.features(real)
+    for n in (500, 1000, 2000):
+        assert f"{mean_sd(floors(every, n))} at $n$ = {n:,}" in text, f"the floor at n = {n}"
+    at_1000 = floors(every, 1000)
+    assert max(at_1000) == at_1000[0]  # real_floor's default seed 0 is the highest draw
+    assert (
+        f"Lesson 1's floor of {at_1000[0]:.1f} ($n$ = 1,000, the highest of those 20 draws)" in text
+    )
+    lesson_1 = flat(markdown("01-vanilla-gan"))
+    assert f"floor {at_1000[0]:.1f})" in lesson_1
+    assert f"where it averages {statistics.mean(floors(every, 2000)):.1f}." in lesson_1
+    spread = f"{min(at_1000):.1f} to {max(at_1000):.1f} (mean {statistics.mean(at_1000):.1f})"
+    assert f"ranged from {spread}" in lesson_1
+    train, _, held, _ = metrics.digits_split()
+    trained_on, held_out = metrics.features(train), metrics.features(held)
+    both_trained = floors(trained_on, 1000)
+    held_vs_trained = []
+    for seed in range(20):
+        order = torch.randperm(len(trained_on), generator=torch.Generator().manual_seed(seed))
+        held_vs_trained.append(fd(held_out, trained_on[order[:1000]]))
+    assert f"({mean_sd(both_trained)} at $n$ = 1,000, 20 draws)" in text
+    assert f"held-out digits lie from its training digits ({mean_sd(held_vs_trained)})" in text
+    with torch.no_grad():
+        fake = progan.generate(pretrained.load("progan"), 1000, seed=1)
+    mixed = metrics.real_floor(real, 1000)[1]
+    against_held, against_mixed = metrics.evaluate(fake, held), metrics.evaluate(fake, mixed)
+    expected = (
+        f"ProGAN scored {against_held.frechet:.1f} against the 1,000 held-out digits "
+        f"and {against_mixed.frechet:.1f} against the usual mixed reference"
+    )
+    assert expected in text
