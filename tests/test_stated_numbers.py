@@ -11,11 +11,12 @@ import re
 import statistics
 
 import nbformat
+import numpy as np
 import pytest
 import torch
 from nbtools import ASSIGNMENTS, ROOT, source_notebook
 
-from helpers import metrics, model_files, pretrained, progan
+from helpers import bce, metrics, model_files, pretrained, progan
 from helpers.data import load_mnist, to_unit_range
 from helpers.mlp_gan import VanillaGANConfig
 from helpers.progan import ProGANConfig
@@ -293,3 +294,25 @@ def test_the_frechet_floors_the_lessons_quote_are_what_the_metrics_give():
         f"and {against_mixed.frechet:.1f} against the usual mixed reference"
     )
     assert expected in text
+
+
+def test_lesson_2_says_where_the_jsd_of_two_bumps_nears_log_2():
+    """The first shifts on the slider's 0.1 grid where the JSD is within 1% and 0.02% of log 2."""
+    found = stated(
+        r"with bumps of standard deviation ([\d.]+) it is within 1% of \$\\log 2\$ at a shift of "
+        r"([\d.]+) \(six standard deviations\) and within 0.02% at ([\d.]+)\.",
+        markdown("02-bce-limits"), "Lesson 2, section 2",
+    )  # fmt: skip
+    std, near, nearer = (number(g) for g in found.groups())
+    assert near == 6 * std
+    code = nbformat.read(source_notebook("02-bce-limits"), as_version=4).cells
+    (grid,) = [re.search(r"^grid = np.linspace\(([-\d.]+), ([-\d.]+), (\d+)\)", c.source, re.M)
+               for c in code if "grid = np.linspace(" in c.source]  # fmt: skip
+    grid = np.linspace(float(grid[1]), float(grid[2]), int(grid[3]))  # the experiment's outcomes
+
+    def gap(shift: float) -> float:
+        bumps = [np.exp(-0.5 * ((grid - c) / std) ** 2) for c in (0.0, shift)]
+        return 1 - bce.js_divergence(*(b / b.sum() for b in bumps)) / np.log(2)
+
+    assert gap(near) < 0.01 <= gap(near - 0.1)
+    assert gap(nearer) < 0.0002 <= gap(nearer - 0.1)
