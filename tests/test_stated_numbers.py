@@ -264,8 +264,10 @@ def test_the_frechet_floors_the_lessons_quote_are_what_the_metrics_give():
     digits, _ = load_mnist(verbose=False)
     real = to_unit_range(digits)
     every = metrics.features(real)
+    readme = flat(README)
     for n in (500, 1000, 2000):
         assert f"{mean_sd(floors(every, n))} at $n$ = {n:,}" in text, f"the floor at n = {n}"
+        assert f"{mean_sd(floors(every, n))} at {'`n` = ' if n == 500 else ''}{n:,}" in readme
     at_1000 = floors(every, 1000)
     assert max(at_1000) == at_1000[0]  # real_floor's default seed 0 is the highest draw
     assert (
@@ -285,6 +287,8 @@ def test_the_frechet_floors_the_lessons_quote_are_what_the_metrics_give():
         held_vs_trained.append(fd(held_out, trained_on[order[:1000]]))
     assert f"({mean_sd(both_trained)} at $n$ = 1,000, 20 draws)" in text
     assert f"held-out digits lie from its training digits ({mean_sd(held_vs_trained)})" in text
+    assert f"training digits are {mean_sd(both_trained)} apart" in readme
+    assert f"held-out digits {mean_sd(held_vs_trained)} from its training digits" in readme
     with torch.no_grad():
         fake = progan.generate(pretrained.load("progan"), 1000, seed=1)
     mixed = metrics.real_floor(real, 1000)[1]
@@ -294,6 +298,10 @@ def test_the_frechet_floors_the_lessons_quote_are_what_the_metrics_give():
         f"and {against_mixed.frechet:.1f} against the usual mixed reference"
     )
     assert expected in text
+    assert (
+        f"ProGAN scores {against_held.frechet:.1f} against the held-out digits and "
+        f"{against_mixed.frechet:.1f} against the usual mixed reference" in readme
+    )
 
 
 def test_lesson_2_says_where_the_jsd_of_two_bumps_nears_log_2():
