@@ -23,7 +23,9 @@ from helpers.progan import ProGANConfig
 from helpers.wgan import WGANConfig
 
 README = (ROOT / "README.md").read_text()
-HEADER_TIME = re.compile(r"\*\*Time:\*\* about (?:(\d+) h(?: (\d+) min)?|([\d.]+) hours?)\b")
+HEADER_TIME = re.compile(
+    r"\*\*Time:\*\* about (?:(\d+) h(?:ours?)?(?: (\d+) min(?:utes)?)?|([\d.]+) hours?)\b"
+)
 SECTION_TIME = re.compile(r"^#{2,3} .*\((\d+) min\b", re.M)
 # lessons whose text another branch is rewriting: the test fails there until it is fixed
 BEING_REWRITTEN = {
@@ -92,6 +94,8 @@ def test_the_header_time_is_the_sum_of_the_sections_times(lesson):
         ("**Time:** about 1 h 55 min of reading", 115),
         ("**Time:** about 3 h of", 180),
         ("**Time:** about 2.5 hours.", 150),
+        ("**Time:** about 3 hours 20 minutes of", 200),
+        ("**Time:** about 2 hours, plus", 120),
     ],
 )
 def test_header_times_are_read_in_every_form(text, minutes):
