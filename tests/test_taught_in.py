@@ -1,6 +1,10 @@
 """Every "Taught in" tag of a helpers docstring names a lesson, section, exercise or heading
 that exists in that lesson's master notebook.
 
+A tag reads ``<lesson>, section N`` (or ``sections N and M``, ``exercise N``, ``setup cell``,
+``every test cell``), optionally followed by a parenthesis; a parenthesis after a section with no
+lesson name, colon or comma in it names a heading of that section: ``section 5 (Why is it fast?)``.
+
 The notebooks are read afresh: renumbering a section or an exercise breaks the tags that point
 at the old number, and this test says which.
 """
@@ -99,7 +103,7 @@ def tag_problems(tag: str, lessons=ASSIGNMENTS, outline_for=outline) -> list[str
                 if number not in have:
                     problems.append(f"{name}: no {kind} {number} (has {sorted(have)})")
             heading = where["paren"]
-            if kind == "section" and heading and not LESSON.search(heading) and ":" not in heading:
+            if kind == "section" and heading and not re.search(rf"{LESSON.pattern}|[:,]", heading):
                 (number,) = numbers(where["numbers"])
                 if heading not in found.headings.get(number, set()):
                     problems.append(f"{name}: no heading {heading!r} in section {number}")
