@@ -342,7 +342,8 @@ def gradient_probe(
 
 @dataclass
 class BCELimitsConfig:
-    """Budgets of Lesson 2's experiments (full mode < 2 minutes on 2 CPU cores; smoke beside)."""
+    """Budgets of Lesson 2's experiments (full mode about 4.5 minutes on one CPU thread; smoke
+    beside)."""
 
     probe_steps: int = 300  # D updates against a fixed G in the vanishing-gradient probe
     smoke_probe_steps: int = 6

@@ -162,7 +162,7 @@ class LossCurves:
     Uses livelossplot's matplotlib output when it is installed, a plain matplotlib plot
     otherwise; draws nothing while grading but still records every value.
 
-    Taught in: 01-vanilla-gan, section 4.
+    Taught in: 01-vanilla-gan, section 5.
     """
 
     def __init__(self, keys: tuple[str, ...] = ("d_loss", "g_loss"), title: str = "loss"):

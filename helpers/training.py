@@ -56,7 +56,7 @@ class StepFn(Protocol):
     minimised), plus diagnostics (``"wasserstein"``, ``"gp"``, ...), as floats or detached
     tensors; ``None`` values are skipped.
 
-    Taught in: 01-vanilla-gan, section 4 (03-wgan, section 5; 04-progan, section 5).
+    Taught in: 01-vanilla-gan, section 5 (03-wgan, section 5; 04-progan, section 4).
     """
 
     def __call__(
@@ -95,7 +95,7 @@ class BatchStream:
 
     Raises ``ValueError`` when an epoch yields no batch at all.
 
-    Taught in: 01-vanilla-gan, section 4.
+    Taught in: 01-vanilla-gan, section 5.
     """
 
     def __init__(self, batches: Iterable[torch.Tensor]) -> None:
@@ -150,7 +150,7 @@ def batch_stream(batches: Iterable[torch.Tensor]) -> BatchStream:
 
     Raises ``ValueError`` when an epoch yields no batch at all.
 
-    Taught in: 01-vanilla-gan, section 4.
+    Taught in: 01-vanilla-gan, section 5.
     """
     return BatchStream(batches)
 
@@ -249,7 +249,7 @@ def train_gan(
         checkpoint: where and how often to save for resuming; None saves nothing.
         resumable: more objects the checkpoint keeps, by name.
 
-    Taught in: 01-vanilla-gan, section 4 (n_critic: 03-wgan, section 5).
+    Taught in: 01-vanilla-gan, section 5 (n_critic: 03-wgan, section 5).
     """
     for name, value in (("num_steps", num_steps), ("log_every", log_every), ("n_critic", n_critic)):
         positive_int(value, name)
@@ -361,7 +361,7 @@ def update_ema(G_ema: nn.Module, G: nn.Module, decay: float, copy_buffers: bool 
     running statistics) are copied from ``G``; by default ``G_ema`` keeps its own (e.g.
     StyleGAN's ``w_avg``, computed from ``G_ema`` itself).
 
-    Taught in: 03-wgan, section 7 (04-progan, section 5; 05-stylegan).
+    Taught in: 03-wgan, section 7 (04-progan, section 4; 05-stylegan, section 5).
     """
     if not 0.0 <= decay <= 1.0:
         raise ValueError(f"decay must be in [0, 1], got {decay!r}")

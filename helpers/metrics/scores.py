@@ -217,14 +217,20 @@ def evaluate(fake: torch.Tensor, real: torch.Tensor, k: int = 3) -> Scores:
 
 
 def real_floor(real: torch.Tensor, n: int, seed: int = 0) -> tuple[Scores, torch.Tensor]:
-    """Scores of one real half against another: the best a generator can hope for at size ``n``.
+    """Scores of one real set against another: about what a generator as good as the data
+    would score at size ``n``.
 
     Draws ``2 n`` distinct images of ``real`` (seeded); returns the scores of the second ``n``
     against the first ``n``, and that first half, the reference set to score generators
-    against at the same size.
+    against at the same size. The floor moves with the draw: over seeds 0 to 19 of the 5,000
+    offline digits its Fréchet distance was 7.4 ± 1.7 at ``n`` = 1,000 and 3.6 ± 0.7 at 2,000.
+    Offline the classifier trained on 4,000 of those digits, whose features it fits more
+    tightly than new ones, so the floor is optimistic by about 4 at ``n`` = 1,000.
 
     Shapes:
         real: [M, 1, H, W] with M >= 2 n -> (Scores, reference [n, 1, H, W]).
+
+    Taught in: 01-vanilla-gan, section 5 (How good are the samples?); 03-wgan, section 7.
     """
     if real.shape[0] < 2 * n:
         raise ValueError(f"need {2 * n} real images for two halves of {n}, got {real.shape[0]}")

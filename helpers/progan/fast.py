@@ -48,7 +48,7 @@ class FastTrainIteration(FastStep):
     Shapes:
         real: [N, C, S, S], S a multiple of 4 * 2**stage.
 
-    Taught in: 04-progan, section 5.
+    Taught in: 04-progan, section 4.
     """
 
     compile_refusal = (

