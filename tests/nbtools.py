@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import importlib
 import io
 import os
@@ -92,6 +93,14 @@ def is_test_cell(cell) -> bool:
 
 def grade_cells(nb) -> dict[str, nbformat.NotebookNode]:
     return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
+
+
+def solution_cell_before(nb, test_id: str) -> nbformat.NotebookNode:
+    """The solution cell of the exercise that test cell ``test_id`` grades: the nearest
+    solution cell above it."""
+    cells = nb.cells
+    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == test_id)
+    return next(c for c in reversed(cells[:index]) if nbgrader_meta(c).get("solution"))
 
 
 def trailing_expression(source: str) -> str | None:
@@ -229,6 +238,16 @@ def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.Complet
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def with_replacements(nb, replacements: list[tuple[str, str]]):
+    """A copy of ``nb`` in which each (grade_id, code) appends ``code`` to the solution cell
+    just above that test cell, as a student's own definition replacing the master's."""
+    nb = copy.deepcopy(nb)
+    for grade_id, code in replacements:
+        cell = solution_cell_before(nb, grade_id)
+        cell.source += "\n\n" + code.strip("\n")
+    return nb
 
 
 def make_course(tmp: Path, *assignments: str) -> Path:

@@ -744,11 +744,14 @@ def test_spy_records_input_shape_device_and_statistics() -> None:
     spy = Spy(nn.Identity())
     spy(torch.tensor([[1.0, 3.0], [5.0, 7.0]]))
     spy(torch.zeros(3, 5, device="meta"))
-    spy(torch.tensor([2.0]))
+    spy(torch.tensor([2.0], requires_grad=True))
     first, on_meta, single = spy.calls
-    assert first["shape"] == [2, 2] and first["device"] == "cpu"
+    assert first["shape"] == [2, 2] and first["device"] == "cpu" and not first["requires_grad"]
     assert first["mean"] == 4.0 and first["std"] == pytest.approx(2.5819889)
-    assert on_meta == {"training": True, "grad": True, "shape": [3, 5], "device": "meta"}
+    assert on_meta == {
+        "training": True, "grad": True, "shape": [3, 5], "device": "meta", "requires_grad": False
+    }  # fmt: skip
+    assert single["requires_grad"]
     assert "mean" not in single and single["shape"] == [1]
 
 
@@ -1280,3 +1283,15 @@ def test_fail_is_public_and_shared() -> None:
     from helpers.checks import assertions, probes
 
     assert assertions.fail is checks.fail and probes.fail is checks.fail
+
+
+def test_one_note_for_the_same_warning_about_other_sizes(capsys: pytest.CaptureFixture) -> None:
+    with checks.student_code("loss"):
+        for n in (3, 17):
+            warnings.warn(
+                f"target size [{n}] differs from input size [{n}, 1]", UserWarning, stacklevel=1
+            )
+    assert capsys.readouterr().out.splitlines() == [
+        "note: loss warned (UserWarning: target size [3] differs from input size [3, 1]); "
+        "a warning costs no points."
+    ]

@@ -13,7 +13,8 @@ stand in for), ``guards`` (no delegation to the reference under test; grade an e
 its own), ``probes`` (look inside a student's networks and steps: parameter alignment,
 backward passes, spies, per-layer values, a run on the ``meta`` device), ``standins``
 (small deterministic networks for training-step tests, linear and non-linear, with buffers)
-and ``labelled`` (stand-ins for label-conditioned networks that record the labels they see).
+and ``labelled`` (stand-ins for label-conditioned networks that record the labels they see);
+``elsewhere`` runs code on the ``meta`` device with a GPU's rules for random generators.
 
 Test cells call student code only through these checks (``checks.call``,
 ``assert_matches_reference``, ``assert_raises``, ...) or inside ``forbid_reference`` /
@@ -37,6 +38,7 @@ from .assertions import (
 )
 from .compare import assert_fresh, assert_matches_reference, assert_repeatable
 from .devices import GPULikeTensor, gpu_like
+from .elsewhere import StandInGenerator, assert_runs_elsewhere, generators_as_on_gpu
 from .guards import forbid_reference, references_for
 from .labelled import LabelledDiscriminator, LabelledGenerator
 from .messages import CheckFailure, describe, fail
@@ -70,6 +72,7 @@ __all__ = [
     "LinearDiscriminator",
     "NonlinearCritic",
     "Spy",
+    "StandInGenerator",
     "align_parameters",
     "assert_close",
     "assert_device",
@@ -83,6 +86,7 @@ __all__ = [
     "assert_raises",
     "assert_random_state_kept",
     "assert_repeatable",
+    "assert_runs_elsewhere",
     "assert_runs_on_meta",
     "assert_scalar",
     "assert_shape",
@@ -92,6 +96,7 @@ __all__ = [
     "describe",
     "fail",
     "forbid_reference",
+    "generators_as_on_gpu",
     "gpu_like",
     "layer_io",
     "parameter_shapes",

@@ -108,12 +108,12 @@ class Spy(nn.Module):
     """Wraps a module and records each call: train/eval mode, autograd, and its first input.
 
     Each entry of ``calls`` holds ``training`` and ``grad`` (whether autograd was on) and, for
-    a tensor input, its ``shape`` and ``device``, plus ``mean`` and ``std`` when the values
-    are readable (not on the ``meta`` device). With ``keep_inputs=True`` it also holds
-    ``input``, a detached copy of that tensor (e.g. to see where a critic was evaluated). A
-    test can then check, say, that a training step feeds the generator N codes from N(0, I)
-    and leaves every network in its mode. Warnings raised by the wrapped module are noted,
-    not written to stderr (:func:`.student_code`).
+    a tensor input, its ``shape``, ``device`` and ``requires_grad``, plus ``mean`` and ``std``
+    when the values are readable (not on the ``meta`` device). With ``keep_inputs=True`` it
+    also holds ``input``, a detached copy of that tensor (e.g. to see where a critic was
+    evaluated). A test can then check, say, that a training step feeds the generator N codes
+    from N(0, I) and leaves every network in its mode. Warnings raised by the wrapped module
+    are noted, not written to stderr (:func:`.student_code`).
     """
 
     def __init__(self, inner: nn.Module, keep_inputs: bool = False):
@@ -126,7 +126,9 @@ class Spy(nn.Module):
         record: dict[str, Any] = {"training": self.training, "grad": torch.is_grad_enabled()}
         first = args[0] if args else None
         if isinstance(first, torch.Tensor):
-            record.update(shape=list(first.shape), device=first.device.type)
+            record.update(
+                shape=list(first.shape), device=first.device.type, requires_grad=first.requires_grad
+            )
             if first.device.type != "meta" and first.is_floating_point() and first.numel() > 1:
                 values = first.detach().double()
                 record.update(mean=values.mean().item(), std=values.std().item())

@@ -6,8 +6,9 @@ correct ``0 log 0`` computation, torch's copy-construct warning. Inside :func:`s
 every warning is recorded instead (an ``always`` filter, so a repeated one is not lost),
 numpy's floating-point reports that would print or call a handler are turned into warnings
 and recorded too, and text written to ``sys.stderr`` (logging, a progress bar) is captured.
-When the outermost block ends, one line per distinct warning goes to stdout, naming what
-warned and saying that it costs no points. Errors are untouched: an exception still
+When the outermost block ends, one line per distinct warning (numbers aside: the same warning
+about another size is not repeated) goes to stdout, naming what warned and saying that it
+costs no points. Errors are untouched: an exception still
 propagates and fails the check, and warnings the notebook turned into errors stay errors.
 
 Every check that runs student code enters this block (``call``, ``assert_raises``,
@@ -57,8 +58,9 @@ class _Scope:
             self.notes.append((self.names[0], f"text written to stderr: {short}"))
         shown = _shown_in_this_cell()
         for who, what in self.notes:
-            if what not in shown:
-                shown.add(what)
+            key = re.sub(r"\d+", "#", what)  # the same warning about other sizes is one note
+            if key not in shown:
+                shown.add(key)
                 print(f"note: {who} warned ({what}); a warning costs no points.")
 
 

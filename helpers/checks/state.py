@@ -38,6 +38,10 @@ __all__ = [
     "snapshot",
 ]
 
+_MODE_HINT = (
+    "if you switch a network's mode, remember it first (was = net.training) and put it back "
+    "afterwards (net.train(was))"
+)
 _INPLACE_HINT = (
     "work on a copy and leave the caller's data alone: x.clone(), torch.sort(x) or sorted(x) "
     "return new objects; x.sort(), x -= y, x.add_(...) and x[...] = ... change the caller's"
@@ -112,9 +116,11 @@ def _tensor_change(before: dict[str, Any], now: dict[str, Any]) -> str | None:
         if not _equal(old, new):
             where = (old != new).reshape(-1).nonzero()
             at = int(where[0]) if len(where) else 0
+            was, is_ = old.reshape(-1)[at].item(), new.reshape(-1)[at].item()
+            digits = 6 if f"{was:.6g}" != f"{is_:.6g}" else 17  # show a tiny change too
             return (
-                f"its values were changed in place (element {at} was "
-                f"{old.reshape(-1)[at].item():.6g}, is {new.reshape(-1)[at].item():.6g})"
+                f"its values were changed in place (element {at} was {was:.{digits}g}, "
+                f"is {is_:.{digits}g})"
             )
         if (before["grad"] is None) != (now["grad"] is None) or (
             before["grad"] is not None and not _equal(before["grad"], now["grad"])
@@ -187,18 +193,24 @@ def assert_inputs_unchanged(
     labels = _labels(len(values), labels)
     before = [snapshot(value) for value in values]
     yield
-    _compare_each(values, before, labels, name, "left unchanged", hint or _INPLACE_HINT)
+    _compare_each(values, before, labels, name, hint)
 
 
 def _compare_each(
-    values: Sequence[Any], before: list[dict], labels: list[str], name: str, want: str, hint: str
+    values: Sequence[Any], before: list[dict], labels: list[str], name: str, hint: str | None
 ) -> None:
     for value, old, label in zip(values, before, labels):
         changes = differences(old, snapshot(value))
         if changes:
-            shown = "; ".join(f"{label}{path}: {what}" for path, what in changes[:3])
-            more = f" (and {len(changes) - 3} more)" if len(changes) > 3 else ""
-            fail(name, f"{label} {want}", shown + more, hint)
+            path, what = changes[0]
+            more = f" (and {len(changes) - 1} more changes)" if len(changes) > 1 else ""
+            mode_changed = what.startswith("left in")
+            fail(
+                name,
+                f"{label} left unchanged",
+                f"{label}{path}: {what}{more}",
+                hint or (_MODE_HINT if mode_changed else _INPLACE_HINT),
+            )
 
 
 def _modes(module: nn.Module) -> dict[str, Any]:
@@ -226,9 +238,7 @@ def assert_modes_kept(
                 name,
                 f"{label} left in the mode it was in (train or eval)",
                 f"{label}{'.' + path if path else ''} {what}",
-                hint
-                or "if you switch a network's mode, remember it first (was = net.training) "
-                "and put it back afterwards (net.train(was))",
+                hint or _MODE_HINT,
             )
 
 
