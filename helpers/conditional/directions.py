@@ -159,8 +159,12 @@ def edit_curve(
     codes: torch.Tensor,
     direction: torch.Tensor,
     amounts: Sequence[float],
+    edit_fn: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor] | None = None,
 ) -> dict[str, list[float]]:
     """What edits of ``codes`` along ``direction`` do, for each amount.
+
+    Each edit is ``edit_fn(codes, direction, amount)`` (:func:`edit` by default; the notebook
+    passes the student's).
 
     Returns lists: ``amount``; ``change``, the mean change of ``feature`` in units of its
     standard deviation over the unedited images (so that spaces of different scales can be
@@ -174,7 +178,7 @@ def edit_curve(
     spread = before.std().clamp_min(1e-12)
     curve: dict[str, list[float]] = {"amount": [], "change": [], "flips": []}
     for amount in amounts:
-        edited = edit(codes, direction, amount)
+        edited = (edit_fn or edit)(codes, direction, amount)
         curve["amount"].append(float(amount))
         change = (decoded_values(decode, feature, edited) - before).mean() / spread
         curve["change"].append(change.item())

@@ -79,17 +79,23 @@ def progan_decoder(G: nn.Module) -> Decoder:
     return decode
 
 
-def conditional_decoder(G: nn.Module, labels: torch.Tensor) -> Decoder:
-    """A :class:`~helpers.conditional.networks.ConditionalGenerator` with its labels held fixed,
-    as a function of ``z`` alone (call it with as many codes as there are labels).
+def conditional_decoder(G: nn.Module, labels: torch.Tensor | None = None) -> Decoder:
+    """A :class:`~helpers.conditional.networks.ConditionalGenerator` as a function of ``z`` alone,
+    each code's label held fixed.
+
+    With ``labels`` ([N]), call it with N codes. Without, the labels cycle ``0, 1, ..., K-1,
+    0, ...`` along the batch, so a batch cut into chunks whose sizes are multiples of K (as
+    :func:`~helpers.conditional.directions.decoded_values` does) keeps every code's label.
 
     Taught in: 06-conditional, section 7.
     """
-    n = labels.shape[0] if isinstance(labels, torch.Tensor) and labels.dim() > 0 else -1
-    check_labels(labels, n, G.num_classes)
+    if labels is not None:
+        n = labels.shape[0] if isinstance(labels, torch.Tensor) and labels.dim() > 0 else -1
+        check_labels(labels, n, G.num_classes)
 
     def decode(z: torch.Tensor) -> torch.Tensor:
-        return to_digits(G(z, labels.to(z.device)))
+        wanted = torch.arange(z.shape[0], device=z.device) % G.num_classes
+        return to_digits(G(z, wanted if labels is None else labels.to(z.device)))
 
     return decode
 

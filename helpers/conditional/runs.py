@@ -119,6 +119,9 @@ def train_run(
 
     Taught in: 06-conditional, section 3.
     """
+    # loading the classifier builds a network from the global generator: do it before seeding,
+    # so that the run's random numbers do not depend on whether it was loaded already
+    metrics.classifier(device)
     torch.manual_seed(seed)
     G, D = make_networks(config, discriminator, device)
     opt_G = torch.optim.Adam(G.parameters(), lr=config.lr, betas=config.betas)
