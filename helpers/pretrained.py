@@ -138,7 +138,7 @@ def load(
 
     The recipe is attached as ``model.recipe`` (a dict).
 
-    Example: ``G = pretrained.load("progan")`` then ``G(z, step=3, alpha=1.0)``.
+    Example: ``G = pretrained.load("progan")`` then ``G(z, stage=3, alpha=1.0)``.
 
     Raises:
         ValueError: for an unknown name.

@@ -189,7 +189,7 @@ def test_shipped_progan_generates_digits_sized_images() -> None:
     border = torch.cat([images[..., :2, :].flatten(), images[..., -2:, :].flatten()])
     assert border.mean().item() < -0.8  # the padded border of MNIST is black
     with torch.no_grad():
-        raw = G(torch.randn(16, G.z_dim), G.max_step, 1.0)
+        raw = G(torch.randn(16, G.z_dim), G.max_stage, 1.0)
     assert raw.abs().max().item() < 3.0  # the linear output stays near the pixel range
 
 

@@ -18,6 +18,9 @@ from nbtools import (
     variants_file,
 )
 
+# about 500 exercise runs, over two minutes of CPU: `make test` runs them, `make test-fast` not
+pytestmark = pytest.mark.slow
+
 MIN_VARIANTS = 3
 
 

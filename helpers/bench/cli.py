@@ -79,8 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--options",
         default=",".join(DEFAULT_OPTIONS),
-        help=f"comma-separated rows to add, from {', '.join(OPTIONS)}; 'none' for none "
-        "(default: %(default)s; amp is bf16 where supported, else fp16 on CUDA)",
+        help=f"comma-separated rows to add, from {', '.join(OPTIONS)}, or several joined with "
+        "+ (amp+channels_last); 'none' for none (default: %(default)s; amp is bf16 where "
+        "supported, else fp16 on CUDA)",
     )
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds (default 5)")
     parser.add_argument(

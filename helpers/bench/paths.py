@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 OPTIONS = ("amp", "bf16", "fp16", "channels_last", "compile")
-DEFAULT_OPTIONS = ("amp", "channels_last", "compile")
+DEFAULT_OPTIONS = ("amp", "channels_last", "amp+channels_last", "compile")
+"""Rows asked for by default; a row joins options with ``+`` to combine them."""
 
 
 @dataclass
@@ -100,9 +101,11 @@ class BenchContext:
     ):
         self.device = torch.device(device)
         self.options = tuple(options)
-        unknown = set(self.options) - set(OPTIONS)
+        unknown = {part for row in self.options for part in row.split("+")} - set(OPTIONS)
         if unknown:
-            raise ValueError(f"unknown options {sorted(unknown)}; choose from {OPTIONS}")
+            raise ValueError(
+                f"unknown options {sorted(unknown)}; choose from {OPTIONS} (or join them with +)"
+            )
         self.subset, self.batch_size_override, self.seed = subset, batch_size, seed
         self.skipped: list[str] = []  # options that cannot run here, with the reason
         self._mnist: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -139,28 +142,35 @@ class BenchContext:
         return MNIST(self._tmp.name, train=True, download=False, transform=transform)
 
     def option_variants(self, applicable: Sequence[str]) -> list[tuple[str, FastOptions]]:
-        """``(row name, FastOptions)`` for each option asked for that applies to this case.
+        """``(row name, FastOptions)`` for each row asked for whose options apply to this case.
 
-        ``amp`` becomes ``bf16`` or ``fp16`` by :func:`helpers.fast.autocast_dtype`, and is
-        left out (listed in :attr:`skipped`) where the device has neither.
+        A row is an option or several joined with ``+`` (``amp+channels_last``). ``amp``
+        becomes ``bf16`` or ``fp16`` by :func:`helpers.fast.autocast_dtype`, and a row that
+        needs it is left out (listed in :attr:`skipped`) where the device has neither; a row
+        whose name repeats an earlier one (``amp`` resolved to ``bf16``) is listed once.
         """
-        variants = []
-        for name in self.options:
-            if name not in applicable:
+        variants: list[tuple[str, FastOptions]] = []
+        for row in self.options:
+            parts = row.split("+")
+            if not all(part in applicable for part in parts):
                 continue
-            if name in ("amp", "bf16", "fp16"):
-                precision = "auto" if name == "amp" else name
-                dtype = autocast_dtype(precision, self.device)
-                if dtype is None:
-                    self.skipped.append(f"{name}: no bf16 support on {self.device.type}")
-                    continue
-                label = "bf16" if dtype == torch.bfloat16 else "fp16"
-                if label not in (n for n, _ in variants):
-                    variants.append((label, FastOptions(precision=label)))
-            elif name == "channels_last":
-                variants.append((name, FastOptions(channels_last=True)))
-            elif name == "compile":
-                variants.append((name, FastOptions(compile=True)))
+            labels, settings = [], {}
+            for part in parts:
+                if part in ("amp", "bf16", "fp16"):
+                    precision = "auto" if part == "amp" else part
+                    dtype = autocast_dtype(precision, self.device)
+                    if dtype is None:
+                        self.skipped.append(f"{row}: no bf16 support on {self.device.type}")
+                        break
+                    settings["precision"] = "bf16" if dtype == torch.bfloat16 else "fp16"
+                    labels.append(settings["precision"])
+                else:
+                    settings[part] = True
+                    labels.append(part)
+            else:
+                label = "+".join(labels)
+                if label not in (name for name, _ in variants):
+                    variants.append((label, FastOptions(**settings)))
         return variants
 
     def sync(self) -> None:

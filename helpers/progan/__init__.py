@@ -10,7 +10,8 @@ and three tricks keep training stable: minibatch standard deviation (section 3),
 learning rate and pixelwise feature normalization (section 4). Training uses WGAN-GP with a
 drift term 0.001 * E[D(x_real)^2] (appendix A.1) and Lesson 3's :func:`gradient_penalty`.
 
-A "step" indexes the resolution: step 0 is 4x4 and each step doubles it (step 3 is 32x32).
+A "stage" indexes the resolution: stage 0 is 4x4 and each stage doubles it (stage 3 is 32x32);
+"step" and "iteration" count updates of the training loop, never resolutions.
 The fade-in weight is called ``alpha`` in the networks (the paper's symbol) and ``fade_alpha``
 in the training code, where the gradient penalty has an ``alpha`` of its own.
 Hidden tests in ``04-progan`` compare the student's functions with these; Lesson 5 (StyleGAN)
@@ -18,12 +19,14 @@ reuses :func:`pixel_norm`, the equalized layers and :class:`ProDiscriminator`.
 
 The package is split by job, and every name below is importable from ``helpers.progan``:
 ``layers`` (the three tricks, fade-in, resampling), ``networks`` (the growing generator and
-critic), ``sampling``, ``training`` (losses, steps, the progressive schedule) and ``recipe``
-(the shipped checkpoint's training run).
+critic), ``sampling``, ``training`` (losses, steps, the progressive schedule), ``fast`` (the
+iteration with :class:`helpers.fast.FastOptions`) and ``recipe`` (the shipped checkpoint's
+training run).
 """
 
 from ..training import update_ema
 from ..wgan import gradient_penalty
+from .fast import FastTrainIteration
 from .layers import (
     Alpha,
     EqualizedConv2d,
@@ -68,6 +71,7 @@ __all__ = [
     "DiscriminatorHead",
     "EqualizedConv2d",
     "EqualizedLinear",
+    "FastTrainIteration",
     "FromRGB",
     "GeneratorBlock",
     "GeneratorInput",

@@ -3,7 +3,7 @@
 Karras et al. (2018), https://arxiv.org/abs/1710.10196: minibatch standard deviation
 (section 3), equalized learning rate and pixelwise feature normalization (section 4), and the
 fade-in of a new resolution (section 2), output = (1 - alpha) * old_path + alpha * new_path.
-A "step" indexes the resolution: step 0 is 4x4 and each step doubles it.
+A "stage" indexes the resolution: stage 0 is 4x4 and each stage doubles it.
 """
 
 from __future__ import annotations
@@ -279,6 +279,6 @@ def downsample(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(x, kernel_size=2)  # [N, C, H/2, W/2]
 
 
-def resolution_of(step: int) -> int:
-    """Side of the images at ``step``: 4 * 2**step (step 0 is 4x4, step 3 is 32x32)."""
-    return 4 * 2**step
+def resolution_of(stage: int) -> int:
+    """Side of the images at ``stage``: 4 * 2**stage (stage 0 is 4x4, stage 3 is 32x32)."""
+    return 4 * 2**stage

@@ -1,8 +1,8 @@
 """ProGAN's growing generator and critic, built from :mod:`helpers.progan.layers`.
 
 Karras et al. (2018), table 2 and figure 2: both networks start at 4x4 and gain one block per
-doubling of the resolution; ``forward(x, step, alpha)`` runs the network at resolution
-4 * 2**step with the newest block faded in by ``alpha``.
+doubling of the resolution; ``forward(x, stage, alpha)`` runs the network at resolution
+4 * 2**stage with the newest block faded in by ``alpha``.
 """
 
 from __future__ import annotations
@@ -106,23 +106,27 @@ class ToRGB(nn.Module):
 
 
 class _Progressive(nn.Module):
-    """Shared checks of the two growing networks (step range, fade weight)."""
+    """Shared checks of the two growing networks (stage range, fade weight)."""
 
     channels: tuple[int, ...]
 
     @property
-    def max_step(self) -> int:
+    def max_stage(self) -> int:
         return len(self.channels) - 1
 
     @property
     def img_resolution(self) -> int:
-        return resolution_of(self.max_step)
+        return resolution_of(self.max_stage)
 
-    def check_step(self, step: int, alpha: Alpha) -> None:
-        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= self.max_step:
+    def check_stage(self, stage: int, alpha: Alpha) -> None:
+        if (
+            isinstance(stage, bool)
+            or not isinstance(stage, int)
+            or not 0 <= stage <= self.max_stage
+        ):
             raise ValueError(
-                f"step must be an int in 0..{self.max_step} (4x4..{self.img_resolution}x"
-                f"{self.img_resolution}), got {step!r}"
+                f"stage must be an int in 0..{self.max_stage} (4x4..{self.img_resolution}x"
+                f"{self.img_resolution}), got {stage!r}"
             )
         if isinstance(alpha, numbers.Real) and not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
@@ -140,9 +144,9 @@ def _check_channels(channels: Sequence[int]) -> tuple[int, ...]:
 class ProGenerator(_Progressive):
     """The progressively grown generator of Karras et al. (2018), table 2 and figure 2.
 
-    ``channels[k]`` features at resolution 4 * 2**k. ``trunk(z, step)`` runs the layers up
-    to one resolution, ``blocks[k - 1]`` grows features from step k - 1 to step k and
-    ``to_rgb[k]`` turns step-k features into an image, so :meth:`forward` is the fade-in
+    ``channels[k]`` features at resolution 4 * 2**k. ``trunk(z, stage)`` runs the layers up
+    to one resolution, ``blocks[k - 1]`` grows features from stage k - 1 to stage k and
+    ``to_rgb[k]`` turns stage-k features into an image, so :meth:`forward` is the fade-in
     formula of section 2:
 
         image = fade_in(upsample(to_rgb[k-1](h)), to_rgb[k](blocks[k-1](h)), alpha),
@@ -154,7 +158,7 @@ class ProGenerator(_Progressive):
         img_channels: channels of the images (1 for MNIST).
 
     Shapes:
-        z: [N, z_dim] -> images [N, img_channels, 4 * 2**step, 4 * 2**step] (linear output,
+        z: [N, z_dim] -> images [N, img_channels, 4 * 2**stage, 4 * 2**stage] (linear output,
         roughly in [-1, 1]; :func:`generate` clamps).
 
     Taught in: 04-progan, exercise 6.
@@ -178,32 +182,32 @@ class ProGenerator(_Progressive):
         )
         self.to_rgb = nn.ModuleList(ToRGB(c, img_channels) for c in self.channels)
 
-    def trunk(self, z: torch.Tensor, step: int) -> torch.Tensor:
-        """Features at resolution ``step``: the input block, then ``blocks[:step]``.
+    def trunk(self, z: torch.Tensor, stage: int) -> torch.Tensor:
+        """Features at resolution ``stage``: the input block, then ``blocks[:stage]``.
 
         Shapes:
-            z: [N, z_dim] -> [N, channels[step], 4 * 2**step, 4 * 2**step].
+            z: [N, z_dim] -> [N, channels[stage], 4 * 2**stage, 4 * 2**stage].
         """
         x = self.input(z)  # [N, channels[0], 4, 4]
-        for block in self.blocks[:step]:
+        for block in self.blocks[:stage]:
             x = block(x)  # [N, channels[k], 2H, 2W]
         return x
 
-    def check_input(self, z: torch.Tensor, step: int, alpha: Alpha) -> None:
-        """Raise a ValueError unless ``z`` is [N, z_dim] and ``step`` is a valid resolution."""
-        self.check_step(step, alpha)
+    def check_input(self, z: torch.Tensor, stage: int, alpha: Alpha) -> None:
+        """Raise a ValueError unless ``z`` is [N, z_dim] and ``stage`` is a valid resolution."""
+        self.check_stage(stage, alpha)
         if z.dim() != 2 or z.shape[1] != self.z_dim:
             raise ValueError(
                 f"ProGenerator expects z of shape [N, {self.z_dim}], got {list(z.shape)}"
             )
 
-    def forward(self, z: torch.Tensor, step: int, alpha: Alpha) -> torch.Tensor:
-        self.check_input(z, step, alpha)
-        if step == 0:
+    def forward(self, z: torch.Tensor, stage: int, alpha: Alpha) -> torch.Tensor:
+        self.check_input(z, stage, alpha)
+        if stage == 0:
             return self.to_rgb[0](self.trunk(z, 0))  # [N, img_channels, 4, 4]
-        h = self.trunk(z, step - 1)  # [N, C_old, R/2, R/2]
-        old = upsample(self.to_rgb[step - 1](h))  # [N, img_channels, R, R]
-        new = self.to_rgb[step](self.blocks[step - 1](h))  # [N, img_channels, R, R]
+        h = self.trunk(z, stage - 1)  # [N, C_old, R/2, R/2]
+        old = upsample(self.to_rgb[stage - 1](h))  # [N, img_channels, R, R]
+        new = self.to_rgb[stage](self.blocks[stage - 1](h))  # [N, img_channels, R, R]
         return fade_in(old, new, alpha)
 
 
@@ -281,8 +285,8 @@ class ProDiscriminator(_Progressive):
     """The progressively grown critic of Karras et al. (2018), table 2 and figure 2.
 
     It mirrors :class:`ProGenerator`: ``from_rgb[k]`` maps an image at resolution
-    4 * 2**k to ``channels[k]`` features, ``blocks[k - 1]`` halves step-k features to step
-    k - 1, and ``trunk(h, step)`` runs the remaining blocks and the 4x4 head. :meth:`forward`
+    4 * 2**k to ``channels[k]`` features, ``blocks[k - 1]`` halves stage-k features to stage
+    k - 1, and ``trunk(h, stage)`` runs the remaining blocks and the 4x4 head. :meth:`forward`
     fades in at the input (section 2):
 
         score = trunk(fade_in(from_rgb[k-1](downsample(x)), blocks[k-1](from_rgb[k](x)),
@@ -294,7 +298,7 @@ class ProDiscriminator(_Progressive):
         group_size: the minibatch-stddev group size.
 
     Shapes:
-        x: [N, img_channels, 4 * 2**step, 4 * 2**step] -> scores [N, 1], unbounded.
+        x: [N, img_channels, 4 * 2**stage, 4 * 2**stage] -> scores [N, 1], unbounded.
 
     Taught in: 04-progan, exercise 7.
     """
@@ -313,34 +317,34 @@ class ProDiscriminator(_Progressive):
         self.from_rgb = nn.ModuleList(FromRGB(img_channels, c) for c in self.channels)
         self.blocks = nn.ModuleList(
             DiscriminatorBlock(c_in, c_out)
-            for c_out, c_in in itertools.pairwise(self.channels)  # blocks[k-1]: step k -> k-1
+            for c_out, c_in in itertools.pairwise(self.channels)  # blocks[k-1]: stage k -> k-1
         )
         self.head = DiscriminatorHead(self.channels[0], group_size)
 
-    def trunk(self, h: torch.Tensor, step: int) -> torch.Tensor:
-        """Score step-``step`` features: ``blocks[step - 1]``, ..., ``blocks[0]``, then the head.
+    def trunk(self, h: torch.Tensor, stage: int) -> torch.Tensor:
+        """Score stage-``stage`` features: ``blocks[stage - 1]``, ..., ``blocks[0]``, then the head.
 
         Shapes:
-            h: [N, channels[step], 4 * 2**step, 4 * 2**step] -> [N, 1].
+            h: [N, channels[stage], 4 * 2**stage, 4 * 2**stage] -> [N, 1].
         """
-        for k in range(step, 0, -1):
+        for k in range(stage, 0, -1):
             h = self.blocks[k - 1](h)  # [N, channels[k - 1], H/2, W/2]
         return self.head(h)  # [N, 1]
 
-    def check_input(self, x: torch.Tensor, step: int, alpha: Alpha) -> None:
-        """Raise a ValueError unless ``x`` is a batch of images at the resolution of ``step``."""
-        self.check_step(step, alpha)
-        side = resolution_of(step)
+    def check_input(self, x: torch.Tensor, stage: int, alpha: Alpha) -> None:
+        """Raise a ValueError unless ``x`` is a batch of images at the resolution of ``stage``."""
+        self.check_stage(stage, alpha)
+        side = resolution_of(stage)
         if x.dim() != 4 or tuple(x.shape[1:]) != (self.img_channels, side, side):
             raise ValueError(
-                f"at step {step} ProDiscriminator expects images [N, {self.img_channels}, "
+                f"at stage {stage} ProDiscriminator expects images [N, {self.img_channels}, "
                 f"{side}, {side}], got {list(x.shape)}"
             )
 
-    def forward(self, x: torch.Tensor, step: int, alpha: Alpha) -> torch.Tensor:
-        self.check_input(x, step, alpha)
-        if step == 0:
+    def forward(self, x: torch.Tensor, stage: int, alpha: Alpha) -> torch.Tensor:
+        self.check_input(x, stage, alpha)
+        if stage == 0:
             return self.trunk(self.from_rgb[0](x), 0)  # [N, 1]
-        old = self.from_rgb[step - 1](downsample(x))  # [N, C_old, R/2, R/2]
-        new = self.blocks[step - 1](self.from_rgb[step](x))  # [N, C_old, R/2, R/2]
-        return self.trunk(fade_in(old, new, alpha), step - 1)  # [N, 1]
+        old = self.from_rgb[stage - 1](downsample(x))  # [N, C_old, R/2, R/2]
+        new = self.blocks[stage - 1](self.from_rgb[stage](x))  # [N, C_old, R/2, R/2]
+        return self.trunk(fade_in(old, new, alpha), stage - 1)  # [N, 1]

@@ -22,8 +22,8 @@ from .training import ProGANConfig, make_networks, train_progressive
 
 PRETRAINED_CONFIG = ProGANConfig(
     batch_sizes=(32, 32, 32, 32),
-    fade_steps=(0, 2000, 1500, 1500),
-    stable_steps=(2000, 2000, 1500, 1500),
+    fade_iterations=(0, 2000, 1500, 1500),
+    stable_iterations=(2000, 2000, 1500, 1500),
     log_every=250,
 )
 """The CPU recipe of ``helpers/weights/progan.pt`` (about an hour on one CPU thread)."""
@@ -64,18 +64,18 @@ def train_pretrained(
         values = " ".join(f"{k}={v:.4g}" for k, v in means.items())
         log(f"[{time.perf_counter() - start:7.0f} s] it {iteration:6d} {values}")
         if samples_dir is not None:  # progress picture at the current resolution and fade
-            step = int(math.log2(means["resolution"])) - 2
-            fade = means["fade_alpha"] if step > 0 else 1.0
-            save_images(generate(G_ema, 64, step, fade), Path(samples_dir) / "progan-latest.png")
+            stage = int(math.log2(means["resolution"])) - 2
+            fade = means["fade_alpha"] if stage > 0 else 1.0
+            save_images(generate(G_ema, 64, stage, fade), Path(samples_dir) / "progan-latest.png")
 
-    def on_stage_end(step: int, G_sample: nn.Module) -> None:
+    def on_stage_end(stage: int, G_sample: nn.Module) -> None:
         nonlocal last
         now = time.perf_counter()
-        stages.append({"resolution": resolution_of(step), "seconds": round(now - last, 1)})
+        stages.append({"resolution": resolution_of(stage), "seconds": round(now - last, 1)})
         last = now
         if samples_dir is not None:
-            side = resolution_of(step)
-            save_images(generate(G_sample, 64, step), Path(samples_dir) / f"progan-{side}.png")
+            side = resolution_of(stage)
+            save_images(generate(G_sample, 64, stage), Path(samples_dir) / f"progan-{side}.png")
 
     train_progressive(G, D, images, config, device, G_ema, on_log, on_stage_end, checkpoint)
     seconds = time.perf_counter() - start
@@ -83,7 +83,7 @@ def train_pretrained(
         "data": f"MNIST, {images.shape[0]} training digits, padded to 32x32, scaled to [-1, 1]",
         "model": "moving average of the generator's weights (G_ema)",
         "config": asdict(config),
-        "iterations": sum(config.fade_steps) + sum(config.stable_steps),
+        "iterations": sum(config.fade_iterations) + sum(config.stable_iterations),
         "seconds": round(seconds),
         "seconds_per_resolution": stages,
         "smoke": is_smoke(),

@@ -9,11 +9,11 @@ from ..validation import positive_int
 from .layers import Alpha
 
 
-def decode(G: nn.Module, z: torch.Tensor, step: int, alpha: Alpha = 1.0) -> torch.Tensor:
+def decode(G: nn.Module, z: torch.Tensor, stage: int, alpha: Alpha = 1.0) -> torch.Tensor:
     """Run G on ``z`` in eval mode without autograd, restoring its mode afterwards.
 
     Shapes:
-        z: [n, z_dim] on G's device -> [n, img_channels, R, R], R = 4 * 2**step, unclamped.
+        z: [n, z_dim] on G's device -> [n, img_channels, R, R], R = 4 * 2**stage, unclamped.
 
     Taught in: 04-progan, section 6.
     """
@@ -21,7 +21,7 @@ def decode(G: nn.Module, z: torch.Tensor, step: int, alpha: Alpha = 1.0) -> torc
     G.eval()
     try:
         with torch.no_grad():
-            return G(z, step, alpha)
+            return G(z, stage, alpha)
     finally:
         G.train(was_training)
 
@@ -29,7 +29,7 @@ def decode(G: nn.Module, z: torch.Tensor, step: int, alpha: Alpha = 1.0) -> torc
 def generate(
     G: nn.Module,
     n: int = 64,
-    step: int | None = None,
+    stage: int | None = None,
     alpha: Alpha = 1.0,
     seed: int = 0,
 ) -> torch.Tensor:
@@ -39,19 +39,19 @@ def generate(
     clips it to the pixel range.
 
     Args:
-        G: a :class:`ProGenerator` (or any module with ``z_dim`` and ``max_step``).
+        G: a :class:`ProGenerator` (or any module with ``z_dim`` and ``max_stage``).
         n: number of images.
-        step: resolution to sample at; the highest (``G.max_step``) when None.
+        stage: resolution to sample at; the highest (``G.max_stage``) when None.
         alpha: fade-in weight of that resolution.
         seed: seeds the latent codes.
 
     Shapes:
-        returns [n, img_channels, 4 * 2**step, 4 * 2**step] on G's device.
+        returns [n, img_channels, 4 * 2**stage, 4 * 2**stage] on G's device.
 
     Taught in: 04-progan, section 6.
     """
     positive_int(n, "n")
-    step = G.max_step if step is None else step
+    stage = G.max_stage if stage is None else stage
     device = next(G.parameters()).device
     z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))  # [n, z_dim]
-    return decode(G, z.to(device), step, alpha).clamp(-1.0, 1.0)
+    return decode(G, z.to(device), stage, alpha).clamp(-1.0, 1.0)

@@ -17,7 +17,8 @@ these.
 The package is split by job, and every name below is importable from ``helpers.stylegan``:
 ``components`` (the exercises: mapping network, truncation, noise, AdaIN, style block, style
 mixing), ``generator`` (the assembled generator and sampling), ``training`` (the steps and the
-loop) and ``recipe`` (the shipped checkpoint's training run).
+loop), ``fast`` (the steps with :class:`helpers.fast.FastOptions`) and ``recipe`` (the shipped
+checkpoint's training run).
 """
 
 from .components import (
@@ -30,6 +31,7 @@ from .components import (
     style_mix,
     truncate,
 )
+from .fast import FastCriticStep, FastGeneratorStep
 from .generator import StyleGenerator, generate
 from .recipe import train_pretrained
 from .training import (
@@ -38,11 +40,14 @@ from .training import (
     generator_step,
     make_optimizers,
     train_stylegan,
+    ws_for_training,
 )
 
 __all__ = [
     "NOISE_MODES",
     "AdaIN",
+    "FastCriticStep",
+    "FastGeneratorStep",
     "MappingNetwork",
     "NoiseInjection",
     "StyleBlock",
@@ -57,4 +62,5 @@ __all__ = [
     "train_pretrained",
     "train_stylegan",
     "truncate",
+    "ws_for_training",
 ]

@@ -50,9 +50,19 @@ class StyleGANConfig:
     seed: int = 0
 
 
-def _ws_for_training(G: StyleGenerator, n: int, device: torch.device | str, mixing_prob: float):
+def ws_for_training(
+    G: StyleGenerator, n: int, device: torch.device | str, mixing_prob: float
+) -> torch.Tensor:
     """w's for a training batch: with probability ``mixing_prob`` two codes mixed at a random
-    crossover (the paper's mixing regularisation), else one w for every block."""
+    crossover (Karras et al. 2019, section 3.1: mixing regularisation), else one w per block.
+
+    The random draws, in order: z, the coin (a CPU scalar), then z2 and the crossover if mixed.
+
+    Shapes:
+        returns [n, G.num_ws, G.w_dim].
+
+    Taught in: 05-stylegan, section 5.
+    """
     w1 = G.mapping(torch.randn(n, G.z_dim, device=device))
     if torch.rand(()).item() < mixing_prob:
         w2 = G.mapping(torch.randn(n, G.z_dim, device=device))
@@ -88,24 +98,29 @@ def make_optimizers(
 def critic_step(
     G: StyleGenerator,
     D: ProDiscriminator,
+    opt_G: torch.optim.Optimizer,
     opt_D: torch.optim.Optimizer,
     real: torch.Tensor,
     config: StyleGANConfig,
 ) -> dict[str, torch.Tensor]:
     """(1) Update the critic once at full resolution: WGAN-GP plus drift, fakes from mixed w's.
 
-    Returns the critic loss, the unweighted penalty and the Wasserstein estimate (detached).
+    A :class:`helpers.training.StepFn`; ``opt_G`` is unused.
+
+    Returns:
+        ``{"d_loss": the critic loss with penalty and drift, "gp": the unweighted penalty,
+        "wasserstein"}``, detached.
 
     Shapes:
         real: [N, img_channels, R, R] at D's highest resolution.
 
     Taught in: 05-stylegan, section 5.
     """
-    step = D.max_step
+    stage = D.max_stage
     with torch.no_grad():
-        fake = G.synthesis(_ws_for_training(G, real.shape[0], real.device, config.mixing_prob))
-    real_scores, fake_scores = D(real, step, 1.0), D(fake, step, 1.0)
-    penalty = gradient_penalty(lambda x: D(x, step, 1.0), real, fake)
+        fake = G.synthesis(ws_for_training(G, real.shape[0], real.device, config.mixing_prob))
+    real_scores, fake_scores = D(real, stage, 1.0), D(fake, stage, 1.0)
+    penalty = gradient_penalty(lambda x: D(x, stage, 1.0), real, fake)
     d_loss = critic_loss(real_scores, fake_scores, penalty, config.gp_weight, config.drift)
     opt_D.zero_grad(set_to_none=True)
     d_loss.backward()
@@ -121,21 +136,24 @@ def generator_step(
     G: StyleGenerator,
     D: ProDiscriminator,
     opt_G: torch.optim.Optimizer,
-    n: int,
+    opt_D: torch.optim.Optimizer,
+    real: torch.Tensor,
     config: StyleGANConfig,
-    device: torch.device | str = "cpu",
 ) -> dict[str, torch.Tensor]:
-    """(2) Update the generator once on ``n`` fakes with style mixing, through a frozen critic.
+    """(2) Update the generator once on as many fakes as ``real`` has, with style mixing,
+    through a frozen critic.
 
-    With probability ``config.mixing_prob`` each fake mixes two w's at a random crossover
-    (Karras et al. 2019, section 3.1); the loss is -E[D(G(z))]. D's parameters stop requiring
-    gradients meanwhile (:func:`helpers.fast.frozen`), so only its input gradients are computed.
+    A :class:`helpers.training.StepFn`: ``real`` gives the batch size and the device only, and
+    ``opt_D`` is unused. With probability ``config.mixing_prob`` each fake mixes two w's at a
+    random crossover (Karras et al. 2019, section 3.1); the loss is -E[D(G(z))]. D's
+    parameters stop requiring gradients meanwhile (:func:`helpers.fast.frozen`), so only its
+    input gradients are computed.
 
     Taught in: 05-stylegan, section 5.
     """
     with frozen(D):
-        fake = G.synthesis(_ws_for_training(G, n, device, config.mixing_prob))
-        g_loss = generator_loss(D(fake, D.max_step, 1.0))
+        fake = G.synthesis(ws_for_training(G, real.shape[0], real.device, config.mixing_prob))
+        g_loss = generator_loss(D(fake, D.max_stage, 1.0))
         opt_G.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_G.step()
@@ -165,8 +183,8 @@ def train_stylegan(
     opt_G, opt_D = make_optimizers(G, D, config)
 
     def one_iteration(G, D, opt_G, opt_D, real):  # train_gan's step_fn
-        logs = critic_step(G, D, opt_D, real, config)  # (1) update the critic
-        logs |= generator_step(G, D, opt_G, real.shape[0], config, device)  # (2) update G
+        logs = critic_step(G, D, opt_G, opt_D, real, config)  # (1) update the critic
+        logs |= generator_step(G, D, opt_G, opt_D, real, config)  # (2) update G
         if G_ema is not None:
             update_ema(G_ema, G, config.ema_decay)
         return logs

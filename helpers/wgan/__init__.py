@@ -13,8 +13,9 @@ with :func:`gradient_penalty`.
 
 The package is split by job, and every name below is importable from ``helpers.wgan``:
 ``losses`` (the losses, clipping, interpolates, the penalty), ``steps`` (the critic and
-generator updates, graded and fast), ``networks`` (the DCGAN generator and critic), ``runs``
-(the configuration and the training runs) and ``comparison`` (section 7's BCE and LSGAN runs).
+generator updates, graded and fast, in :class:`helpers.training.StepFn`'s convention),
+``networks`` (the DCGAN generator and critic), ``runs`` (the configuration and the training
+runs) and ``comparison`` (section 7's BCE and LSGAN runs).
 """
 
 from .comparison import CLASSIC_LOSSES, ComparisonConfig, generated_images, train_classic_run
@@ -34,7 +35,6 @@ from .steps import (
     FastGeneratorStep,
     critic_step,
     generator_step,
-    make_critic_step,
 )
 
 __all__ = [
@@ -56,7 +56,6 @@ __all__ = [
     "gradient_norms",
     "gradient_penalty",
     "interpolate",
-    "make_critic_step",
     "make_optimizers",
     "train_classic_run",
     "train_run",

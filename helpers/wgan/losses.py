@@ -100,7 +100,7 @@ def gradient_norms(
 
     Args:
         critic: any callable from a batch to scores [N] or [N, 1], e.g. an ``nn.Module`` or
-            ``lambda x: D(x, step, fade_alpha)`` for ProGAN's growing critic (Lesson 4).
+            ``lambda x: D(x, stage, fade_alpha)`` for ProGAN's growing critic (Lesson 4).
         real, fake: batches of the same shape.
         alpha: interpolation weights shaped for broadcasting ([N, 1, 1, 1] or [N, 1]); drawn
             from U[0, 1] per sample, on ``real``'s device, when None.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from ..resume import Checkpoint, Trace
 from ..training import train_gan
 from .losses import gradient_norms
 from .networks import ConvCritic, ConvGenerator, critic_weights
-from .steps import critic_step, generator_step, make_critic_step
+from .steps import critic_step, generator_step
 
 
 def make_optimizers(
@@ -61,9 +62,9 @@ def train_run(
     ``mode`` is ``"clip"`` (RMSprop, weights clipped to ``c``, default ``config.c``),
     ``"gp"`` (Adam, gradient penalty) or ``"spectral"`` (Adam, spectral normalisation, no
     penalty). Training is :func:`helpers.training.train_gan` with ``n_critic`` critic steps
-    by ``critic_step_fn`` (the student's, in the notebook) per :func:`generator_step`. With
-    a ``checkpoint`` an interrupted run resumes where it stopped (``seconds_per_step`` then
-    times the resumed part only).
+    by ``critic_step_fn`` (the student's, in the notebook), called with ``mode``, ``c`` and
+    ``gp_weight`` bound, per :func:`generator_step`. With a ``checkpoint`` an interrupted
+    run resumes where it stopped (``seconds_per_step`` then times the resumed part only).
 
     Returns:
         a dict of plain values that :func:`helpers.training.cached` can store: ``steps``,
@@ -82,11 +83,11 @@ def train_run(
     critic = critic.to(device)
     opt_G, opt_C = make_optimizers(G, critic, mode, config)
     # spectral normalisation needs neither clipping nor a penalty: clip mode with c = inf
-    step_fn = make_critic_step(
-        "gp" if mode == "gp" else "clip",
+    step_fn = functools.partial(
+        critic_step_fn,
+        mode="gp" if mode == "gp" else "clip",
         c=float("inf") if mode == "spectral" else (config.c if c is None else c),
         gp_weight=config.gp_weight,
-        critic_step_fn=critic_step_fn,
     )
     batches = DeviceBatches(images, config.batch_size, device=device, seed=seed)
     fixed_z = torch.randn(64, config.z_dim, generator=torch.Generator().manual_seed(seed))

@@ -2,23 +2,23 @@
 
 The reference steps (:func:`critic_step`, :func:`generator_step`) keep the form the lesson
 teaches; :class:`FastCriticStep` and :class:`FastGeneratorStep` compute the same maths with
-:mod:`helpers.fast`'s options, in :func:`helpers.training.train_gan`'s calling convention.
+:mod:`helpers.fast`'s options. All four follow :class:`helpers.training.StepFn`'s convention:
+``(G, critic, opt_G, opt_C, real, ...)``, returning ``"d_loss"`` or ``"g_loss"``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import nn
 
-from ..fast import FastOptions, FastStep, frozen
+from ..fast import FastOptions, FastStep, constant_leaky_relu_masks, frozen
 from .losses import clip_weights_, critic_loss, generator_loss, gradient_penalty
 
 
 def critic_step(
-    critic: nn.Module,
     G: nn.Module,
+    critic: nn.Module,
+    opt_G: torch.optim.Optimizer,
     opt_C: torch.optim.Optimizer,
     real: torch.Tensor,
     z_dim: int,
@@ -30,10 +30,12 @@ def critic_step(
 
     Fakes come from N(0, I) codes on ``real``'s device and carry no gradient into G. Mode
     ``"clip"`` minimises :func:`critic_loss` and then clips the weights; mode ``"gp"``
-    minimises ``critic_loss + gp_weight * gradient_penalty``.
+    minimises ``critic_loss + gp_weight * gradient_penalty``. ``opt_G`` is unused: the
+    arguments are :class:`helpers.training.StepFn`'s, so ``train_gan`` can call the step with
+    ``mode``, ``c`` and ``gp_weight`` bound (``functools.partial``).
 
     Returns:
-        ``{"critic_loss": the total minimised, "wasserstein": mean(C(real)) - mean(C(fake)),
+        ``{"d_loss": the total minimised, "wasserstein": mean(C(real)) - mean(C(fake)),
         "gp": the unweighted penalty, or None in clip mode}`` as Python floats.
 
     Taught in: 03-wgan, exercise 6.
@@ -53,7 +55,7 @@ def critic_step(
     if mode == "clip":
         clip_weights_(critic, c)
     return {
-        "critic_loss": total.item(),
+        "d_loss": total.item(),
         "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
         "gp": None if gp is None else gp.item(),
     }
@@ -90,8 +92,10 @@ class FastCriticStep(FastStep):
 
     The same operations and random draws in the same order (z, then the interpolation
     weights), so with one seed and the same optimizer it gives the same losses and
-    parameters as :func:`critic_step`. What differs: gradients set to None, losses returned
-    as detached tensors (no host synchronisation), and the :class:`helpers.fast.FastOptions`.
+    parameters as :func:`critic_step`. What differs: the penalty's critic pass treats
+    LeakyReLU's mask as a constant (:func:`helpers.fast.constant_leaky_relu_masks`: the same
+    values and gradients, less backward work), gradients set to None, losses returned as
+    detached tensors (no host synchronisation), and the :class:`helpers.fast.FastOptions`.
     (A joint critic pass over real and fake images, as :class:`helpers.mlp_gan.FastTrainStep`
     makes, bought nothing measurable here: the convolutions dominate.) With ``compile``, the
     gradient penalty still runs the critic eagerly: compiled graphs do not support its
@@ -104,7 +108,7 @@ class FastCriticStep(FastStep):
         options: :class:`helpers.fast.FastOptions`.
 
     Returns:
-        ``{"critic_loss", "wasserstein", "gp"}`` as detached tensors (``gp`` None in clip mode).
+        ``{"d_loss", "wasserstein", "gp"}`` as detached tensors (``gp`` None in clip mode).
 
     Taught in: 03-wgan, section 5.
     """
@@ -136,13 +140,16 @@ class FastCriticStep(FastStep):
             with torch.no_grad():
                 fake = self.inputs(self.net(G)(z)).to(real.dtype)  # [N, C, H, W], no graph
             loss = critic_loss(self.net(critic)(real), self.net(critic)(fake))
-            gp = gradient_penalty(critic, real, fake) if self.mode == "gp" else None
+            gp = None
+            if self.mode == "gp":
+                with constant_leaky_relu_masks():  # no zeros pushed back in the double backward
+                    gp = gradient_penalty(critic, real, fake)
             total = loss + self.gp_weight * gp if gp is not None else loss
         self.minimise(total, opt_C)
         if self.mode == "clip":
             clip_weights_(critic, self.c)
         return {
-            "critic_loss": total.detach(),
+            "d_loss": total.detach(),
             "wasserstein": -loss.detach(),
             "gp": None if gp is None else gp.detach(),
         }
@@ -169,33 +176,3 @@ class FastGeneratorStep(FastStep):
                 g_loss = generator_loss(self.net(critic)(self.inputs(self.net(G)(z))))
             self.minimise(g_loss, opt_G)
         return {"g_loss": g_loss.detach()}
-
-
-def make_critic_step(
-    mode: str,
-    c: float = 0.01,
-    gp_weight: float = 10.0,
-    critic_step_fn: Callable[..., dict[str, float | None]] = critic_step,
-) -> Callable[..., dict[str, float | None]]:
-    """``critic_step_fn`` in :func:`helpers.training.train_gan`'s calling convention.
-
-    ``train_gan`` calls ``step_fn(G, D, opt_G, opt_D, real, **kwargs)``; the critic step
-    takes ``(critic, G, opt_C, real, z_dim, mode, c, gp_weight)``. The notebook passes the
-    student's ``critic_step`` as ``critic_step_fn``.
-
-    Taught in: 03-wgan, section 5.
-    """
-    if mode not in ("clip", "gp"):
-        raise ValueError(f'mode must be "clip" or "gp", got {mode!r}')
-
-    def step(
-        G: nn.Module,
-        critic: nn.Module,
-        opt_G: torch.optim.Optimizer,
-        opt_C: torch.optim.Optimizer,
-        real: torch.Tensor,
-        z_dim: int = 100,
-    ) -> dict[str, float | None]:
-        return critic_step_fn(critic, G, opt_C, real, z_dim, mode=mode, c=c, gp_weight=gp_weight)
-
-    return step

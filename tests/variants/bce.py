@@ -347,6 +347,12 @@ def mode_coverage(samples, centers, std, k=3.0):{_COVERAGE_CHECKS}
     close = torch.cdist(samples, centers) <= k * std
     return int(close.any(dim=0).sum()), close.any(dim=1).double().mean().item()
 """,
+        "strictly closer than k * std (the boundary excluded)": f"""
+def mode_coverage(samples, centers, std, k=3.0):{_COVERAGE_CHECKS}
+    distance, nearest = torch.cdist(samples, centers).min(dim=1)
+    good = distance < k * std
+    return len(set(nearest[good].tolist())), good.double().mean().item()
+""",
         "threshold of one standard deviation": f"""
 def mode_coverage(samples, centers, std, k=3.0):{_COVERAGE_CHECKS}
     distance, nearest = torch.cdist(samples, centers).min(dim=1)

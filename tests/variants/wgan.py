@@ -36,7 +36,7 @@ def _gp(
 
 
 _STEP_BODY = """
-def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+def critic_step(G, critic, opt_G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
 {make_fake}
     real_scores, fake_scores = critic(real), critic(fake)
     loss = critic_loss(real_scores, fake_scores)
@@ -58,7 +58,7 @@ _UPDATE = """    opt_C.zero_grad()
     opt_C.step()
     if mode == "clip":
         clip_weights_(critic, c)"""
-_RETURN = """{"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
+_RETURN = """{"d_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
             "gp": None if gp is None else gp.item()}"""
 
 
@@ -326,19 +326,19 @@ from helpers.wgan import gradient_penalty
         clip_weights_(critic, c)"""
         ),
         "returns the loss without the penalty": _step(
-            returned='{"critic_loss": loss.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": None if gp is None else gp.item()}'
+            returned='{"d_loss": loss.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": None if gp is None else gp.item()}'
         ),
         "returns the weighted penalty": _step(
-            returned='{"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": None if gp is None else (gp_weight * gp).item()}'
+            returned='{"d_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": None if gp is None else (gp_weight * gp).item()}'
         ),
         "gp 0.0 in clip mode": _step(
-            returned='{"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": 0.0 if gp is None else gp.item()}'
+            returned='{"d_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(), "gp": 0.0 if gp is None else gp.item()}'
         ),
         "wasserstein with the wrong sign": _step(
-            returned='{"critic_loss": total.item(), "wasserstein": (fake_scores.mean() - real_scores.mean()).item(), "gp": None if gp is None else gp.item()}'
+            returned='{"d_loss": total.item(), "wasserstein": (fake_scores.mean() - real_scores.mean()).item(), "gp": None if gp is None else gp.item()}'
         ),
         "returns tensors": _step(
-            returned='{"critic_loss": total.detach(), "wasserstein": (real_scores.mean() - fake_scores.mean()).detach(), "gp": None if gp is None else gp.detach()}'
+            returned='{"d_loss": total.detach(), "wasserstein": (real_scores.mean() - fake_scores.mean()).detach(), "gp": None if gp is None else gp.detach()}'
         ),
         "leaves G in eval mode": _step(
             make_fake="    G.eval()\n    with torch.no_grad():\n        fake = G(torch.randn(real.shape[0], z_dim, device=real.device))"
@@ -348,8 +348,8 @@ from helpers.wgan import critic_step
 """,
         "delegates to the course's fast step": """
 from helpers.wgan import FastCriticStep
-def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
-    logs = FastCriticStep(mode, c=c, gp_weight=gp_weight)(G, critic, None, opt_C, real, z_dim=z_dim)
+def critic_step(G, critic, opt_G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+    logs = FastCriticStep(mode, c=c, gp_weight=gp_weight)(G, critic, opt_G, opt_C, real, z_dim=z_dim)
     return {key: None if value is None else value.item() for key, value in logs.items()}
 """,
     },
@@ -507,7 +507,7 @@ def gradient_penalty(critic, real, fake, alpha=None):
     "test_critic_step": {
         "penalty arguments as (fake, real), fakes from a volatile Variable (a deprecation warning)": """
 from torch.autograd import Variable
-def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+def critic_step(G, critic, opt_G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
     noise = Variable(torch.randn(real.size(0), z_dim, device=real.device), volatile=True)  # old API: no effect
     fake = G(noise).detach()
     d_real, d_fake = critic(real).mean(), critic(fake).mean()
@@ -521,11 +521,11 @@ def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0
     opt_C.step()
     if mode == "clip":
         clip_weights_(critic, c=c)
-    return {"critic_loss": float(loss), "wasserstein": float(d_real - d_fake),
+    return {"d_loss": float(loss), "wasserstein": float(d_real - d_fake),
             "gp": float(penalty) if penalty is not None else None}
 """,
         "critic in train mode for its update, then back to its mode": """
-def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+def critic_step(G, critic, opt_G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
     was_training = critic.training
     critic.train()
     with torch.no_grad():
@@ -542,7 +542,7 @@ def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0
         clip_weights_(critic, c)
     critic.train(was_training)
     gap = real_scores.detach().mean() - fake_scores.detach().mean()
-    return {"critic_loss": total.item(), "wasserstein": gap.item(), "gp": None if gp is None else gp.item()}
+    return {"d_loss": total.item(), "wasserstein": gap.item(), "gp": None if gp is None else gp.item()}
 """,
         "detached fakes and zero_grad(set_to_none=True)": _step(
             make_fake="    fake = G(torch.randn(real.size(0), z_dim, device=real.device)).detach()",
@@ -553,7 +553,7 @@ def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0
         clip_weights_(critic, c)""",
         ),
         "separate branches per mode": """
-def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+def critic_step(G, critic, opt_G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
     with torch.no_grad():
         fake = G(torch.randn(len(real), z_dim, device=real.device))
     opt_C.zero_grad()
@@ -565,15 +565,15 @@ def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0
         loss.backward()
         opt_C.step()
         clip_weights_(critic, c=c)
-        return {"critic_loss": float(loss), "wasserstein": float(w), "gp": None}
+        return {"d_loss": float(loss), "wasserstein": float(w), "gp": None}
     gp = gradient_penalty(critic, real, fake)
     loss = critic_loss(real_scores, fake_scores) + gp_weight * gp
     loss.backward()
     opt_C.step()
-    return {"critic_loss": float(loss), "wasserstein": float(w), "gp": float(gp)}
+    return {"d_loss": float(loss), "wasserstein": float(w), "gp": float(gp)}
 """,
         "critic module zero_grad, scores of one concatenated batch": """
-def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
+def critic_step(G, critic, opt_G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0):
     n = real.shape[0]
     z = torch.randn(n, z_dim, device=real.device)
     with torch.no_grad():
@@ -589,7 +589,7 @@ def critic_step(critic, G, opt_C, real, z_dim, mode="gp", c=0.01, gp_weight=10.0
     opt_C.step()
     if mode == "clip":
         clip_weights_(critic, c)
-    return {"critic_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
+    return {"d_loss": total.item(), "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
             "gp": gp.item() if gp is not None else None}
 """,
     },

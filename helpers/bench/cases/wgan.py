@@ -11,6 +11,7 @@ fused Adam), then the options.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -91,7 +92,7 @@ def wgan_gp(ctx: BenchContext) -> list[BenchPath]:
         if fast:
             step_fn = wgan.FastCriticStep("gp", gp_weight=config.gp_weight, options=options)
         else:
-            step_fn = wgan.make_critic_step("gp", gp_weight=config.gp_weight)
+            step_fn = functools.partial(wgan.critic_step, mode="gp", gp_weight=config.gp_weight)
         opt_G, opt_C = adam(G, fast, **settings), adam(critic, fast, **settings)
         return stream_step(step_fn, G, critic, opt_G, opt_C, batches, z_dim=config.z_dim)
 
