@@ -11,12 +11,23 @@ The package is split by job, and every name below is importable from ``helpers.c
 (the generator and the three discriminators), ``steps`` (the conditional step, AC-GAN's loss
 and step, the fast step), ``quality`` (sampling, conditional accuracy, per-class Fréchet
 distances), ``guidance`` (classifier guidance and the decoders it steers), ``directions``
-(ink, slant, directions, edits, entanglement curves), ``runs`` (the configuration and a
+(ink, slant, directions, edits, entanglement curves), ``entanglement`` (the measurement of
+section 7 on the shipped checkpoints), ``runs`` (the configuration and a
 training run) and ``recipe`` (how ``helpers/weights/conditional.pt`` was trained).
 """
 
 from .conditioning import Projection, check_labels, conditional_input, label_maps
 from .directions import decoded_values, edit, edit_curve, find_direction, ink, slant, value_at
+from .entanglement import (
+    AMOUNTS,
+    LatentSpace,
+    entanglement_table,
+    flips_at,
+    mean_difference_direction,
+    measure_entanglement,
+    seeded_codes,
+    shipped_spaces,
+)
 from .guidance import (
     Decoder,
     conditional_decoder,
@@ -39,6 +50,7 @@ from .runs import DISCRIMINATORS, ConditionalConfig, load_generator, make_networ
 from .steps import FastConditionalStep, acgan_step, auxiliary_loss, split_batch, train_step
 
 __all__ = [
+    "AMOUNTS",
     "DISCRIMINATORS",
     "AuxiliaryClassifierDiscriminator",
     "ClassRow",
@@ -48,6 +60,7 @@ __all__ = [
     "DigitFeatures",
     "FastConditionalStep",
     "LabelMapDiscriminator",
+    "LatentSpace",
     "Projection",
     "ProjectionDiscriminator",
     "acgan_step",
@@ -60,16 +73,22 @@ __all__ = [
     "decoded_values",
     "edit",
     "edit_curve",
+    "entanglement_table",
     "find_direction",
+    "flips_at",
     "generate",
     "guide",
     "ink",
     "label_maps",
     "load_generator",
     "make_networks",
+    "mean_difference_direction",
+    "measure_entanglement",
     "measure_guidance",
     "metrics_ready",
     "progan_decoder",
+    "seeded_codes",
+    "shipped_spaces",
     "slant",
     "split_batch",
     "style_decoder",
