@@ -408,10 +408,10 @@ SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 NOTEBOOK = SOLUTIONS / "06-conditional" / "06-conditional.ipynb"
 ANSWER_KEY = SOLUTIONS / "answer-keys" / "06-conditional.md"
 QUOTED = {  # space: share of digits read differently at -1 and at +1 sd of ink
-    "StyleGAN w": (0.26, 0.12),
-    "StyleGAN z": (0.65, 0.56),
-    "ProGAN z": (0.53, 0.52),
-    "conditional z": (0.05, 0.03),
+    "StyleGAN w": (0.2561, 0.1224),
+    "StyleGAN z": (0.6504, 0.5551),
+    "ProGAN z": (0.5304, 0.5247),
+    "conditional z": (0.0482, 0.0272),
 }
 """What ``conditional.measure_entanglement(conditional.shipped_spaces(...))`` measured on the
 shipped checkpoints (2,000 codes to fit, 500 to edit), as section 7 and its summary quote it."""

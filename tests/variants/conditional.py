@@ -804,6 +804,15 @@ def edit(code, direction, amount):
     },
 }
 
+# (exercise, (earlier exercise, its wrong variant), right variant or None): no exercise of this
+# lesson calls a student's earlier function (the step's tests use their own stand-in networks),
+# and these cases hold that: an earlier mistake or stub costs nothing here.
+INDEPENDENT = [
+    ("test_train_step", ("test_conditional_input", "one-hot first, then z"), None),
+    ("test_train_step", ("test_projection", "projection term missing"), None),
+    ("test_directions", ("test_guide", "no penalty"), None),
+]
+
 WARNING = [
     ("test_auxiliary_loss", "log_softmax without dim (a deprecation warning)"),
     ("test_guide", "a copy made with torch.tensor (a warning)"),
