@@ -396,7 +396,7 @@ def test_mean_difference_direction_and_the_spaces_sizes() -> None:
                           atol=0.05)  # fmt: skip  # round codes: both recipes agree
     bent = codes @ torch.tensor([[1.0, 0.0, 0.0], [0.9, 0.5, 0.0], [0.0, 0.0, 1.0]])
     bent_values = bent @ torch.tensor([1.0, 0.0, 0.0])
-    assert (conditional.mean_difference_direction(bent, bent_values)[1].abs() > 0.3
+    assert (conditional.mean_difference_direction(bent, bent_values)[1].abs() > 0.2
             and find_direction(bent, bent_values)[1].abs() < 1e-4)  # fmt: skip
     with pytest.raises(ValueError, match="multiples of 10"):
         conditional.shipped_spaces(None, None, None, n_fit=15)  # type: ignore[arg-type]
@@ -415,7 +415,7 @@ QUOTED = {  # space: share of digits read differently at -1 and at +1 sd of ink
 }
 """What ``conditional.measure_entanglement(conditional.shipped_spaces(...))`` measured on the
 shipped checkpoints (2,000 codes to fit, 500 to edit), as section 7 and its summary quote it."""
-QUOTED_MEANS_W = 0.0  # StyleGAN w along the difference of means, at +1 sd (answer key, Q5)
+QUOTED_MEANS_W = 0.5498  # StyleGAN w along the difference of means, at +1 sd (answer key, Q5)
 
 
 def _percent(share: float) -> str:
@@ -425,12 +425,13 @@ def _percent(share: float) -> str:
 def test_the_lesson_quotes_the_held_entanglement_numbers() -> None:
     """Section 7's text says what QUOTED holds (and the slow test below holds QUOTED)."""
     cells = json.loads(NOTEBOOK.read_text())["cells"]
-    text = next("".join(c["source"]) for c in cells
-                if "What our CPU run measured** (2,000 codes" in "".join(c["source"]))  # fmt: skip
+    texts = [" ".join("".join(cell["source"]).split()) for cell in cells]  # lines joined
+    text = next(t for t in texts if "What our CPU run measured** (2,000 codes" in t)
     for name, shares in QUOTED.items():
         quoted = f"{name}: {_percent(shares[0])} at -1 sd, {_percent(shares[1])} at +1 sd"
         assert quoted in text, f"section 7 should quote {quoted!r}"
-    assert f"difference of means: {_percent(QUOTED_MEANS_W)}" in ANSWER_KEY.read_text()
+    key = " ".join(ANSWER_KEY.read_text().split())
+    assert f"difference of means: {_percent(QUOTED_MEANS_W)}" in key
 
 
 @pytest.mark.slow
