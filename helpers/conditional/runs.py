@@ -42,8 +42,9 @@ DISCRIMINATORS: dict[str, type[nn.Module]] = {
 class ConditionalConfig:
     """Hyper-parameters of Lesson 6's conditional GAN on 28 x 28 MNIST, smoke budgets beside.
 
-    The full budget trains in about 10 minutes on one CPU core, a minute on a GPU; the
-    comparison of section 5 trains each discriminator for ``compare_steps``.
+    The full budget trained in 7 to 15 minutes on one core of the course's shared 2-core CPU
+    (no GPU was measured); the comparison of section 5 trains each discriminator for
+    ``compare_steps``.
     """
 
     z_dim: int = 64  # length of the latent code
