@@ -427,6 +427,25 @@ def test_align_parameters_rejects_mismatch() -> None:
     check_message(info, "ex", "an nn.Module instance", "str")
 
 
+def test_align_parameters_copies_buffers_when_asked() -> None:
+    """Batch norm in eval mode uses its running statistics: with buffers=True they are copied
+    too, by order and shape; a module without them is reported, with the test's hint."""
+    reference = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).eval()
+    with torch.no_grad():
+        reference[1].running_mean.normal_()
+        reference[1].running_var.uniform_(0.5, 2.0)
+    student = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)).eval()
+    x = torch.randn(5, 4)
+    align_parameters(student, reference, "ex")
+    assert not torch.allclose(student(x), reference(x))  # parameters alone are not enough
+    align_parameters(student, reference, "ex", buffers=True)
+    assert torch.equal(student(x), reference(x))
+    with pytest.raises(CheckFailure) as info:
+        align_parameters(nn.Sequential(nn.Linear(4, 3), nn.LayerNorm(3)), reference, "ex",
+                         buffers=True, hint="use batch norm")  # fmt: skip
+    check_message(info, "ex", "buffers with shapes [[3], [3], []]", "[]", "use batch norm")
+
+
 # --- BackwardCounter --------------------------------------------------------------------------
 
 

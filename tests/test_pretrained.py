@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 import torch
 from nbtools import ROOT
 
-from helpers import model_files, pretrained
+from helpers import model_files, pretrained, progan, stylegan
 from helpers.progan import ProDiscriminator, ProGenerator, generate
 
 
@@ -178,6 +179,22 @@ def test_shipped_checkpoint_is_small_and_stamped(name: str) -> None:
     for key in ("data", "config", "iterations", "seconds", "machine", "date", "torch"):
         assert key in recipe
     assert recipe["smoke"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "config_class"),
+    [("progan", progan.ProGANConfig), ("stylegan", stylegan.StyleGANConfig)],
+)
+def test_shipped_recipe_names_the_current_config_fields(name: str, config_class: type) -> None:
+    """A recipe's config rebuilds today's config class: renaming a field (issue 18's
+    iteration counts) must rewrite the stored recipe too, or retraining from it breaks."""
+    config = pretrained.read(name)["recipe"]["config"]
+    fields = [field.name for field in dataclasses.fields(config_class)]
+    assert sorted(config) == sorted(fields), (
+        f"{name}.pt's recipe has config keys {sorted(set(config) - set(fields))} that "
+        f"{config_class.__name__} lacks, and lacks {sorted(set(fields) - set(config))}"
+    )
+    config_class(**config)
 
 
 def test_shipped_progan_generates_digits_sized_images() -> None:

@@ -401,6 +401,90 @@ def test_discriminator_rejects_bad_input() -> None:
         D(torch.randn(6, 1, 4, 4), 0, 1.0)
 
 
+# --- the blocks of table 2, and the networks built from other blocks ----------------------------
+
+
+def test_generator_block_upsamples_nearest_then_two_normalised_convs() -> None:
+    block = progan.GeneratorBlock(3, 5)
+    assert parameter_shapes(block) == [[5, 3, 3, 3], [5], [5, 5, 3, 3], [5]]
+    x = torch.randn(2, 3, 3, 6)  # not square: the width must stay the width
+    y = block(x)
+    assert list(y.shape) == [2, 5, 6, 12]
+    rms = y.pow(2).mean(dim=1).sqrt()  # pixel norm last: unit RMS over the channels
+    torch.testing.assert_close(rms, torch.ones_like(rms))
+    first = block.conv1(upsample(x))
+    torch.testing.assert_close(block.conv2(first), y)  # nearest upsampling comes first
+    assert (y.min() < 0) and (y.max() > 0)  # no ReLU: LeakyReLU keeps negative values
+
+
+def test_to_rgb_and_from_rgb_are_1x1_convs() -> None:
+    to_rgb, from_rgb = progan.ToRGB(6, 2), progan.FromRGB(2, 6)
+    x = torch.randn(3, 6, 4, 5)
+    want = F.conv2d(x, to_rgb.conv.weight * 1.0 / math.sqrt(6), to_rgb.conv.bias)
+    torch.testing.assert_close(to_rgb(x), want)  # gain 1, no activation
+    image = torch.randn(3, 2, 4, 5)
+    # gain sqrt(2) over sqrt(fan_in = 2): a scale of 1, then LeakyReLU(0.2)
+    want = F.leaky_relu(F.conv2d(image, from_rgb.conv.weight, from_rgb.conv.bias), 0.2)
+    torch.testing.assert_close(from_rgb(image), want)
+
+
+def test_discriminator_block_two_convs_then_average_pool() -> None:
+    block = progan.DiscriminatorBlock(4, 6)
+    assert parameter_shapes(block) == [[4, 4, 3, 3], [4], [6, 4, 3, 3], [6]]
+    x = torch.randn(2, 4, 6, 10)
+    y = block(x)
+    assert list(y.shape) == [2, 6, 3, 5]
+    h = F.leaky_relu(block.conv2(F.leaky_relu(block.conv1(x), 0.2)), 0.2)
+    torch.testing.assert_close(y, F.avg_pool2d(h, 2))
+
+
+def test_networks_are_built_by_their_factory_methods() -> None:
+    """Lesson 4 builds the growing networks from the student's blocks by overriding them."""
+    built: list[tuple[str, int, int]] = []
+
+    class Recording(ProGenerator):
+        def make_block(self, in_channels: int, out_channels: int) -> torch.nn.Module:
+            built.append(("block", in_channels, out_channels))
+            return super().make_block(in_channels, out_channels)
+
+        def make_to_rgb(self, channels: int, img_channels: int) -> torch.nn.Module:
+            built.append(("to_rgb", channels, img_channels))
+            return torch.nn.Conv2d(channels, img_channels, 1)
+
+    G = Recording(z_dim=6, channels=(8, 4))
+    assert built == [("block", 8, 4), ("to_rgb", 8, 1), ("to_rgb", 4, 1)]
+    assert isinstance(G.to_rgb[1], torch.nn.Conv2d)
+    assert list(G(torch.randn(2, 6), 1, 0.5).shape) == [2, 1, 8, 8]
+
+    class Critic(ProDiscriminator):
+        def make_from_rgb(self, img_channels: int, channels: int) -> torch.nn.Module:
+            return torch.nn.Conv2d(img_channels, channels, 1)
+
+    D = Critic(channels=(8, 4))
+    assert all(isinstance(layer, torch.nn.Conv2d) for layer in D.from_rgb)
+    assert list(D(torch.randn(4, 1, 8, 8), 1, 0.5).shape) == [4, 1]
+
+
+def test_fade_in_diagram_draws_both_networks() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = progan.fade_in_diagram()
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert len(fig.axes) == 2
+    for label in (
+        "toRGB of R/2\n(1x1 conv)",
+        "upsample x2\n(nearest)",
+        "downsample x2\n(2x2 average pool)",
+        "fromRGB of R\n(1x1 conv, LReLU)",
+    ):
+        assert label in texts, label  # fmt: skip
+    assert sum("resolution R/2" in t for t in texts) == 2
+    plt.close(fig)
+
+
 # --- losses and training steps ----------------------------------------------------------------
 
 

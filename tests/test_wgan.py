@@ -351,6 +351,44 @@ def test_train_run_uses_the_given_critic_step() -> None:
     assert calls == ["gp"] * 4
 
 
+def test_runs_train_and_sample_the_networks_they_are_given() -> None:
+    """Lesson 3 trains the student's generator and critic: classes with the references'
+    signatures, whose state dicts need not match the references' names."""
+    built: list[str] = []
+
+    class Generator(nn.Module):
+        def __init__(self, z_dim: int, img_channels: int, base_channels: int) -> None:
+            super().__init__()
+            built.append(f"G({z_dim}, {img_channels}, {base_channels})")
+            self.inner = wgan.ConvGenerator(z_dim, img_channels, base_channels)
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return self.inner(z)
+
+    class Critic(nn.Module):
+        def __init__(self, img_channels: int, base_channels: int, spectral_norm: bool = False):
+            super().__init__()
+            built.append(f"C({img_channels}, {base_channels}, spectral_norm={spectral_norm})")
+            self.inner = wgan.ConvCritic(img_channels, base_channels, spectral_norm)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x)
+
+    images = torch.randint(0, 256, (16, 1, 32, 32), dtype=torch.uint8)
+    config = wgan.WGANConfig(z_dim=8, base_channels=4, batch_size=8, n_critic=1)
+    classes = {"generator_class": Generator, "critic_class": Critic}
+    run = wgan.train_run("spectral", images, config, num_steps=2, log_every=2, **classes)
+    assert built == ["G(8, 1, 4)", "C(1, 4, spectral_norm=True)"]
+    assert all(key.startswith("inner.") for key in run["generator"])
+    compare = wgan.ComparisonConfig()
+    classic = wgan.train_classic_run("bce", images, config, compare, 2, 2, **classes)
+    assert built[2:] == ["G(8, 1, 4)", "C(1, 4, spectral_norm=False)"]
+    fakes = wgan.generated_images(classic["generator"], config, 5, generator_class=Generator)
+    assert list(fakes.shape) == [5, 1, 32, 32] and fakes.abs().max() <= 1
+    with pytest.raises(RuntimeError, match="state_dict"):  # the reference cannot load it
+        wgan.generated_images(classic["generator"], config, 5)
+
+
 def test_config_is_scaled_down_off_the_gpu() -> None:
     full, cpu = wgan.WGANConfig.for_device("cuda"), wgan.WGANConfig.for_device("cpu")
     assert full == wgan.WGANConfig()

@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 
+_ORDER_HINT = "check the layer sizes and that you create the layers in the order they are used"
+
+
 def parameter_shapes(module: nn.Module) -> list[list[int]]:
     """The shapes of a module's parameters, in registration order."""
     return [list(p.shape) for p in module.parameters()]
@@ -38,7 +41,12 @@ def parameter_shapes(module: nn.Module) -> list[list[int]]:
 
 @guarded
 def align_parameters(
-    student: nn.Module, reference: nn.Module, name: str = "module", reshape: bool = False
+    student: nn.Module,
+    reference: nn.Module,
+    name: str = "module",
+    reshape: bool = False,
+    buffers: bool = False,
+    hint: str | None = None,
 ) -> None:
     """Copy ``reference``'s parameters into ``student`` by registration order and shape.
 
@@ -46,28 +54,35 @@ def align_parameters(
     differently (``nn.Sequential`` or separate attributes): only the order in which
     parameters are registered (the order layers are created) and their shapes must agree.
     With ``reshape=True`` only the number of elements must agree (a per-channel scale stored
-    as ``[C]`` or ``[1, C, 1, 1]``), and values are copied reshaped.
+    as ``[C]`` or ``[1, C, 1, 1]``), and values are copied reshaped. With ``buffers=True``
+    the buffers are copied the same way (batch norm's running statistics, spectral norm's
+    power-iteration vectors), so that eval mode can be compared too.
     """
     if not isinstance(student, nn.Module):
         fail(name, "an nn.Module instance", describe(student))
-    mine_params, ref_params = list(student.parameters()), list(reference.parameters())
-    if reshape:
-        got = [[p.numel()] for p in mine_params]
-        want = [[p.numel()] for p in ref_params]
-        what = "parameters with these numbers of elements"
-    else:
-        got, want = parameter_shapes(student), parameter_shapes(reference)
-        what = "parameters with shapes"
-    if got != want:
-        fail(
-            name,
-            f"{what} {want} (in the order the layers are created)",
-            f"{got}",
-            "check the layer sizes and that you create the layers in the order they are used",
-        )
+    pairs = [("parameters", list(student.parameters()), list(reference.parameters()))]
+    if buffers:
+        pairs.append(("buffers", list(student.buffers()), list(reference.buffers())))
+    for kind, mine_tensors, ref_tensors in pairs:
+        if reshape:
+            got = [[t.numel()] for t in mine_tensors]
+            want = [[t.numel()] for t in ref_tensors]
+            what = f"{kind} with these numbers of elements"
+        else:
+            got = [list(t.shape) for t in mine_tensors]
+            want = [list(t.shape) for t in ref_tensors]
+            what = f"{kind} with shapes"
+        if got != want:
+            fail(
+                name,
+                f"{what} {want} (in the order the layers are created)",
+                f"{got}",
+                hint or _ORDER_HINT,
+            )
     with torch.no_grad():
-        for mine, ref in zip(mine_params, ref_params):
-            mine.copy_(ref.reshape(mine.shape).to(device=mine.device, dtype=mine.dtype))
+        for _, mine_tensors, ref_tensors in pairs:
+            for mine, ref in zip(mine_tensors, ref_tensors):
+                mine.copy_(ref.reshape(mine.shape).to(device=mine.device, dtype=mine.dtype))
 
 
 class BackwardCounter:

@@ -19,13 +19,14 @@ reuses :func:`pixel_norm`, the equalized layers and :class:`ProDiscriminator`.
 
 The package is split by job, and every name below is importable from ``helpers.progan``:
 ``layers`` (the three tricks, fade-in, resampling), ``networks`` (the growing generator and
-critic), ``sampling``, ``training`` (losses, steps, the progressive schedule), ``fast`` (the
-iteration with :class:`helpers.fast.FastOptions`) and ``recipe`` (the shipped checkpoint's
-training run).
+critic), ``diagram`` (a picture of the fade-in), ``sampling``, ``training`` (losses, steps,
+the progressive schedule), ``fast`` (the iteration with :class:`helpers.fast.FastOptions`)
+and ``recipe`` (the shipped checkpoint's training run).
 """
 
 from ..training import update_ema
 from ..wgan import gradient_penalty
+from .diagram import fade_in_diagram
 from .fast import FastTrainIteration
 from .layers import (
     Alpha,
@@ -88,6 +89,7 @@ __all__ = [
     "decode",
     "downsample",
     "fade_in",
+    "fade_in_diagram",
     "generate",
     "generator_loss",
     "generator_step",

@@ -228,7 +228,7 @@ def fade_in(old: torch.Tensor, new: torch.Tensor, alpha: Alpha) -> torch.Tensor:
     Shapes:
         old, new: [N, ...] -> [N, ...].
 
-    Taught in: 04-progan, exercise 4.
+    Taught in: 04-progan, section 4 (Lesson 3's interpolation, given).
     """
     if old.shape != new.shape:
         raise ValueError(
@@ -247,7 +247,7 @@ def alpha_schedule(iteration: int, fade_iterations: int) -> float:
         iteration: training iterations since the fade started, >= 0.
         fade_iterations: length of the fade; 0 means no fade (alpha is 1 at once).
 
-    Taught in: 04-progan, exercise 5.
+    Taught in: 04-progan, exercise 6.
     """
     for value, name in ((iteration, "iteration"), (fade_iterations, "fade_iterations")):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:

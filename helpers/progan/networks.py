@@ -49,7 +49,7 @@ class GeneratorInput(nn.Module):
     Shapes:
         z: [N, z_dim] -> [N, channels, 4, 4].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, section 3.
     """
 
     def __init__(self, z_dim: int, channels: int):
@@ -73,7 +73,7 @@ class GeneratorBlock(nn.Module):
     Shapes:
         x: [N, in_channels, H, W] -> [N, out_channels, 2H, 2W].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, exercise 4.
     """
 
     def __init__(self, in_channels: int, out_channels: int):
@@ -94,7 +94,7 @@ class ToRGB(nn.Module):
     Shapes:
         x: [N, channels, H, W] -> [N, img_channels, H, W].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, exercise 4.
     """
 
     def __init__(self, channels: int, img_channels: int = 1):
@@ -152,6 +152,10 @@ class ProGenerator(_Progressive):
         image = fade_in(upsample(to_rgb[k-1](h)), to_rgb[k](blocks[k-1](h)), alpha),
         h = trunk(z, k - 1).
 
+    The layers come from :meth:`make_block` and :meth:`make_to_rgb`; Lesson 4's notebook
+    overrides them to build the network from the student's :class:`GeneratorBlock` and
+    :class:`ToRGB`.
+
     Args:
         z_dim: length of the latent code z.
         channels: feature maps per resolution, 4x4 first (four entries reach 32x32).
@@ -161,7 +165,7 @@ class ProGenerator(_Progressive):
         z: [N, z_dim] -> images [N, img_channels, 4 * 2**stage, 4 * 2**stage] (linear output,
         roughly in [-1, 1]; :func:`generate` clamps).
 
-    Taught in: 04-progan, exercise 6.
+    Taught in: 04-progan, exercise 7.
     """
 
     def __init__(
@@ -178,9 +182,17 @@ class ProGenerator(_Progressive):
         self.img_channels = img_channels  # 1 for MNIST
         self.input = GeneratorInput(z_dim, self.channels[0])
         self.blocks = nn.ModuleList(
-            GeneratorBlock(c_in, c_out) for c_in, c_out in itertools.pairwise(self.channels)
+            self.make_block(c_in, c_out) for c_in, c_out in itertools.pairwise(self.channels)
         )
-        self.to_rgb = nn.ModuleList(ToRGB(c, img_channels) for c in self.channels)
+        self.to_rgb = nn.ModuleList(self.make_to_rgb(c, img_channels) for c in self.channels)
+
+    def make_block(self, in_channels: int, out_channels: int) -> nn.Module:
+        """The growth block from ``in_channels`` features at R/2 to ``out_channels`` at R."""
+        return GeneratorBlock(in_channels, out_channels)
+
+    def make_to_rgb(self, channels: int, img_channels: int) -> nn.Module:
+        """The toRGB layer of one resolution."""
+        return ToRGB(channels, img_channels)
 
     def trunk(self, z: torch.Tensor, stage: int) -> torch.Tensor:
         """Features at resolution ``stage``: the input block, then ``blocks[:stage]``.
@@ -222,7 +234,7 @@ class FromRGB(nn.Module):
     Shapes:
         x: [N, img_channels, H, W] -> [N, channels, H, W].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, exercise 5.
     """
 
     def __init__(self, img_channels: int, channels: int):
@@ -241,7 +253,7 @@ class DiscriminatorBlock(nn.Module):
     Shapes:
         x: [N, in_channels, H, W] -> [N, out_channels, H/2, W/2].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, exercise 5.
     """
 
     def __init__(self, in_channels: int, out_channels: int):
@@ -264,7 +276,7 @@ class DiscriminatorHead(nn.Module):
     Shapes:
         x: [N, channels, 4, 4] -> scores [N, 1].
 
-    Taught in: 04-progan, section 4.
+    Taught in: 04-progan, section 3.
     """
 
     def __init__(self, channels: int, group_size: int = 4):
@@ -292,6 +304,10 @@ class ProDiscriminator(_Progressive):
         score = trunk(fade_in(from_rgb[k-1](downsample(x)), blocks[k-1](from_rgb[k](x)),
                               alpha), k - 1).
 
+    The layers come from :meth:`make_block` and :meth:`make_from_rgb`; Lesson 4's notebook
+    overrides them to build the critic from the student's :class:`DiscriminatorBlock` and
+    :class:`FromRGB`.
+
     Args:
         channels: feature maps per resolution, 4x4 first (as for the generator).
         img_channels: channels of the images (1 for MNIST).
@@ -300,7 +316,7 @@ class ProDiscriminator(_Progressive):
     Shapes:
         x: [N, img_channels, 4 * 2**stage, 4 * 2**stage] -> scores [N, 1], unbounded.
 
-    Taught in: 04-progan, exercise 7.
+    Taught in: 04-progan, exercise 8.
     """
 
     def __init__(
@@ -314,12 +330,20 @@ class ProDiscriminator(_Progressive):
         self.channels = _check_channels(channels)  # feature maps at 4x4, 8x8, ...
         self.img_channels = img_channels
         self.group_size = group_size
-        self.from_rgb = nn.ModuleList(FromRGB(img_channels, c) for c in self.channels)
+        self.from_rgb = nn.ModuleList(self.make_from_rgb(img_channels, c) for c in self.channels)
         self.blocks = nn.ModuleList(
-            DiscriminatorBlock(c_in, c_out)
+            self.make_block(c_in, c_out)
             for c_out, c_in in itertools.pairwise(self.channels)  # blocks[k-1]: stage k -> k-1
         )
         self.head = DiscriminatorHead(self.channels[0], group_size)
+
+    def make_block(self, in_channels: int, out_channels: int) -> nn.Module:
+        """The block from ``in_channels`` features at R to ``out_channels`` at R/2."""
+        return DiscriminatorBlock(in_channels, out_channels)
+
+    def make_from_rgb(self, img_channels: int, channels: int) -> nn.Module:
+        """The fromRGB layer of one resolution."""
+        return FromRGB(img_channels, channels)
 
     def trunk(self, h: torch.Tensor, stage: int) -> torch.Tensor:
         """Score stage-``stage`` features: ``blocks[stage - 1]``, ..., ``blocks[0]``, then the head.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
 from .. import bce, mlp_gan
 from ..data import DeviceBatches
@@ -47,13 +48,16 @@ def train_classic_run(
     log_every: int,
     device: torch.device | str = "cpu",
     seed: int = 0,
+    generator_class: Callable[..., nn.Module] = ConvGenerator,
+    critic_class: Callable[..., nn.Module] = ConvCritic,
 ) -> dict[str, Any]:
     """Train :class:`ConvGenerator` against :class:`ConvCritic` used as a discriminator.
 
     ``loss`` is ``"bce"`` (the non-saturating loss of Lesson 1) or ``"lsgan"`` (least squares,
     Lesson 2); one discriminator step per generator step, Adam with ``compare.lr`` and
     ``compare.betas``. A moving average of G (:func:`helpers.training.update_ema`, batch-norm
-    statistics copied) is kept alongside.
+    statistics copied) is kept alongside. ``generator_class`` and ``critic_class`` build the
+    networks, as in :func:`helpers.wgan.train_run`.
 
     Returns:
         a dict for :func:`helpers.training.cached`: ``steps``, ``logs``, ``seconds_per_step``,
@@ -65,8 +69,8 @@ def train_classic_run(
         raise ValueError(f"loss must be one of {sorted(CLASSIC_LOSSES)}, got {loss!r}")
     d_loss_fn, g_loss_fn = CLASSIC_LOSSES[loss]
     torch.manual_seed(seed)
-    G = ConvGenerator(config.z_dim, images.shape[1], config.base_channels).to(device)
-    D = ConvCritic(images.shape[1], config.base_channels).to(device)
+    G = generator_class(config.z_dim, images.shape[1], config.base_channels).to(device)
+    D = critic_class(images.shape[1], config.base_channels).to(device)
     G_ema = copy.deepcopy(G)
     opt_G = torch.optim.Adam(G.parameters(), lr=compare.lr, betas=compare.betas)
     opt_D = torch.optim.Adam(D.parameters(), lr=compare.lr, betas=compare.betas)
@@ -107,16 +111,20 @@ def generated_images(
     n: int,
     seed: int = 0,
     device: torch.device | str = "cpu",
+    generator_class: Callable[..., nn.Module] = ConvGenerator,
+    img_channels: int = 1,
 ) -> torch.Tensor:
-    """``n`` images from a :class:`ConvGenerator` state dict (eval mode, seeded codes), on the CPU.
+    """``n`` images from a generator's state dict (eval mode, seeded codes), on the CPU.
+
+    The generator is rebuilt as ``generator_class(config.z_dim, img_channels,
+    config.base_channels)`` (a :class:`ConvGenerator`, or the class that was trained).
 
     Shapes:
         returns [n, img_channels, 32, 32] in [-1, 1].
 
     Taught in: 03-wgan, section 7.
     """
-    img_channels = state["body.6.weight"].shape[1]  # the last transposed convolution's outputs
-    G = ConvGenerator(config.z_dim, img_channels, config.base_channels)
+    G = generator_class(config.z_dim, img_channels, config.base_channels)
     G.load_state_dict(state)
     G = G.to(device).eval()
     z = torch.randn(n, config.z_dim, generator=torch.Generator().manual_seed(seed))  # [n, z_dim]

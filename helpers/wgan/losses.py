@@ -33,7 +33,7 @@ def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.T
     Shapes:
         real_scores: [N] or [N, 1]; fake_scores: [M] or [M, 1] -> a scalar.
 
-    Taught in: 03-wgan, exercise 1.
+    Taught in: 03-wgan, exercise 3.
     """
     return _scores(fake_scores, "fake_scores").mean() - _scores(real_scores, "real_scores").mean()
 
@@ -44,7 +44,7 @@ def generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     Shapes:
         fake_scores: [N] or [N, 1] -> a scalar.
 
-    Taught in: 03-wgan, exercise 2.
+    Taught in: 03-wgan, exercise 3.
     """
     return -_scores(fake_scores, "fake_scores").mean()
 
@@ -55,7 +55,7 @@ def clip_weights_(critic: nn.Module, c: float = 0.01) -> None:
     WGAN, Algorithm 1, line 7: a crude way to keep the critic K-Lipschitz for some K.
     Runs outside autograd (the parameters are leaves that require grad).
 
-    Taught in: 03-wgan, exercise 3.
+    Taught in: 03-wgan, exercise 4.
     """
     positive_number(c, "c")
     with torch.no_grad():
@@ -76,7 +76,7 @@ def interpolate(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor) -> 
         real, fake: [N, C, H, W] with alpha [N, 1, 1, 1], or [N, D] with alpha [N, 1]
         -> same shape as ``real``.
 
-    Taught in: 03-wgan, exercise 4.
+    Taught in: 03-wgan, exercise 5 (the first step of the gradient penalty).
     """
     if real.shape != fake.shape:
         raise ValueError(
@@ -108,7 +108,7 @@ def gradient_norms(
     Shapes:
         real, fake: [N, ...] -> [N].
 
-    Taught in: 03-wgan, section 4.
+    Taught in: 03-wgan, section 5.
     """
     if real.shape != fake.shape:
         raise ValueError(

@@ -10,7 +10,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 def critic_weights(critic: nn.Module) -> torch.Tensor:
     """Every weight of the critic's layers (no biases) in one flat CPU tensor, for histograms.
 
-    Taught in: 03-wgan, section 4.
+    Taught in: 03-wgan, section 5.
     """
     weights = [p.detach().reshape(-1) for name, p in critic.named_parameters() if "weight" in name]
     return torch.cat(weights).cpu()
@@ -31,7 +31,7 @@ class ConvGenerator(nn.Module):
     Shapes:
         z: [N, z_dim] -> images [N, img_channels, 32, 32] in (-1, 1).
 
-    Taught in: 03-wgan, section 1.
+    Taught in: 03-wgan, exercise 1.
     """
 
     def __init__(self, z_dim: int = 100, img_channels: int = 1, base_channels: int = 64):
@@ -74,7 +74,7 @@ class ConvCritic(nn.Module):
     Shapes:
         x: [N, img_channels, 32, 32] -> scores [N, 1].
 
-    Taught in: 03-wgan, section 1.
+    Taught in: 03-wgan, exercise 2.
     """
 
     def __init__(self, img_channels: int = 1, base_channels: int = 64, spectral_norm: bool = False):

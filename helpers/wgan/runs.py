@@ -56,6 +56,8 @@ def train_run(
     seed: int = 0,
     on_log: Callable[[int, dict[str, float]], None] | None = None,
     checkpoint: Checkpoint | None = None,
+    generator_class: Callable[..., nn.Module] = ConvGenerator,
+    critic_class: Callable[..., nn.Module] = ConvCritic,
 ) -> dict[str, Any]:
     """Train a :class:`ConvGenerator` against a :class:`ConvCritic` and report what happened.
 
@@ -65,6 +67,8 @@ def train_run(
     by ``critic_step_fn`` (the student's, in the notebook), called with ``mode``, ``c`` and
     ``gp_weight`` bound, per :func:`generator_step`. With a ``checkpoint`` an interrupted
     run resumes where it stopped (``seconds_per_step`` then times the resumed part only).
+    ``generator_class`` and ``critic_class`` build the networks with the signatures of
+    :class:`ConvGenerator` and :class:`ConvCritic` (the notebook passes the student's).
 
     Returns:
         a dict of plain values that :func:`helpers.training.cached` can store: ``steps``,
@@ -78,8 +82,8 @@ def train_run(
     if mode not in ("clip", "gp", "spectral"):
         raise ValueError(f'mode must be "clip", "gp" or "spectral", got {mode!r}')
     torch.manual_seed(seed)
-    G = ConvGenerator(config.z_dim, images.shape[1], config.base_channels).to(device)
-    critic = ConvCritic(images.shape[1], config.base_channels, spectral_norm=mode == "spectral")
+    G = generator_class(config.z_dim, images.shape[1], config.base_channels).to(device)
+    critic = critic_class(images.shape[1], config.base_channels, spectral_norm=mode == "spectral")
     critic = critic.to(device)
     opt_G, opt_C = make_optimizers(G, critic, mode, config)
     # spectral normalisation needs neither clipping nor a penalty: clip mode with c = inf

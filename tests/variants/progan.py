@@ -6,6 +6,10 @@ executed in the notebook's namespace (math, torch, nn, F, progan, upsample and d
 imported by the setup cell), replacing the student's definition of that exercise.
 """
 
+import functools
+
+from variants.templates import fill
+
 _MBSTD = """
 def minibatch_stddev(x, group_size=4):
     n, c, h, w = x.shape
@@ -64,6 +68,12 @@ def _eq(
 
 _G = """
 class ProGenerator(progan.ProGenerator):
+    def make_block(self, in_channels, out_channels):
+        return GeneratorBlock(in_channels, out_channels)
+
+    def make_to_rgb(self, channels, img_channels):
+        return ToRGB(channels, img_channels)
+
     def forward(self, z, stage, alpha):
         self.check_input(z, stage, alpha)
         if stage == 0:
@@ -72,6 +82,12 @@ class ProGenerator(progan.ProGenerator):
 """
 _D = """
 class ProDiscriminator(progan.ProDiscriminator):
+    def make_block(self, in_channels, out_channels):
+        return DiscriminatorBlock(in_channels, out_channels)
+
+    def make_from_rgb(self, img_channels, channels):
+        return FromRGB(img_channels, channels)
+
     def forward(self, x, stage, alpha):
         self.check_input(x, stage, alpha)
         if stage == 0:
@@ -88,7 +104,151 @@ def _d(body: str) -> str:
     return _D.replace("{body}", body)
 
 
+_GEN_BLOCK = """
+class GeneratorBlock(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.conv1 = {conv}(in_channels, out_channels, 3, padding={padding})
+        self.conv2 = {conv}(out_channels, out_channels, 3, padding={padding})
+
+    def forward(self, x):
+{body}
+
+
+class ToRGB(nn.Module):
+    def __init__(self, channels, img_channels=1):
+        super().__init__()
+        self.conv = EqualizedConv2d(channels, img_channels, 1, gain={rgb_gain})
+
+    def forward(self, x):
+        return {rgb_out}
+"""
+_GEN_BODY = """        x = upsample(x)
+        x = pixel_norm(F.leaky_relu(self.conv1(x), 0.2))
+        return pixel_norm(F.leaky_relu(self.conv2(x), 0.2))"""
+
+
+_GEN_PARTS = {
+    "body": _GEN_BODY,
+    "conv": "EqualizedConv2d",
+    "padding": "1",
+    "rgb_gain": "1.0",
+    "rgb_out": "self.conv(x)",
+}
+
+
+# a whole submission with some of its parts changed
+_gen_blocks = functools.partial(fill, _GEN_BLOCK, _GEN_PARTS)
+
+
+_CRITIC_BLOCK = """
+class DiscriminatorBlock(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.conv1 = {conv}(in_channels, {mid}, 3, padding=1)
+        self.conv2 = {conv}({mid}, out_channels, 3, {conv2_args})
+
+    def forward(self, x):
+{body}
+
+
+class FromRGB(nn.Module):
+    def __init__(self, img_channels, channels):
+        super().__init__()
+        self.conv = EqualizedConv2d(img_channels, channels, 1{rgb_args})
+
+    def forward(self, x):
+        return {rgb_out}
+"""
+_CRITIC_BODY = """        x = F.leaky_relu(self.conv1(x), 0.2)
+        x = F.leaky_relu(self.conv2(x), 0.2)
+        return downsample(x)"""
+
+
+_CRITIC_PARTS = {
+    "body": _CRITIC_BODY,
+    "conv": "EqualizedConv2d",
+    "mid": "in_channels",
+    "conv2_args": "padding=1",
+    "rgb_args": "",
+    "rgb_out": "F.leaky_relu(self.conv(x), 0.2)",
+}
+
+
+# a whole submission with some of its parts changed
+_critic_blocks = functools.partial(fill, _CRITIC_BLOCK, _CRITIC_PARTS)
+
+
 WRONG = {
+    "test_generator_blocks": {
+        "bilinear upsampling": _gen_blocks(
+            body=_GEN_BODY.replace(
+                "upsample(x)",
+                'F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)',
+            )
+        ),
+        "upsampling after the first convolution": _gen_blocks(
+            body="""        x = upsample(pixel_norm(F.leaky_relu(self.conv1(x), 0.2)))
+        return pixel_norm(F.leaky_relu(self.conv2(x), 0.2))"""
+        ),
+        "no pixel norm": _gen_blocks(body=_GEN_BODY.replace("pixel_norm(", "(")),
+        "pixel norm after the last convolution only": _gen_blocks(
+            body=_GEN_BODY.replace(
+                "x = pixel_norm(F.leaky_relu(self.conv1(x), 0.2))",
+                "x = F.leaky_relu(self.conv1(x), 0.2)",
+            )
+        ),
+        "pixel norm before the LeakyReLU": _gen_blocks(
+            body="""        x = upsample(x)
+        x = F.leaky_relu(pixel_norm(self.conv1(x)), 0.2)
+        return F.leaky_relu(pixel_norm(self.conv2(x)), 0.2)"""
+        ),
+        "ReLU instead of LeakyReLU(0.2)": _gen_blocks(
+            body=_GEN_BODY.replace("F.leaky_relu(", "F.relu(").replace(", 0.2)", ")")
+        ),
+        "plain nn.Conv2d: no equalized learning rate": _gen_blocks(conv="nn.Conv2d"),
+        "padding 0 (the size shrinks)": _gen_blocks(padding="0"),
+        "toRGB with the default gain sqrt(2)": _gen_blocks(rgb_gain="2**0.5"),
+        "Tanh after toRGB": _gen_blocks(rgb_out="torch.tanh(self.conv(x))"),
+        "LeakyReLU after toRGB": _gen_blocks(rgb_out="F.leaky_relu(self.conv(x), 0.2)"),
+        "calls the course's blocks": """
+from helpers.progan import GeneratorBlock, ToRGB
+""",
+    },
+    "test_critic_blocks": {
+        "max pooling": _critic_blocks(
+            body=_CRITIC_BODY.replace("downsample(x)", "F.max_pool2d(x, 2)")
+        ),
+        "every other pixel kept": _critic_blocks(
+            body=_CRITIC_BODY.replace("downsample(x)", "x[:, :, ::2, ::2]")
+        ),
+        "a strided second convolution instead of pooling": _critic_blocks(
+            conv2_args="stride=2, padding=1",
+            body="""        x = F.leaky_relu(self.conv1(x), 0.2)
+        return F.leaky_relu(self.conv2(x), 0.2)""",
+        ),
+        "pooling before the convolutions": _critic_blocks(
+            body="""        x = downsample(x)
+        x = F.leaky_relu(self.conv1(x), 0.2)
+        return F.leaky_relu(self.conv2(x), 0.2)"""
+        ),
+        "pixel norm in the critic": _critic_blocks(
+            body=_CRITIC_BODY.replace(
+                "x = F.leaky_relu(self.conv1(x), 0.2)",
+                "x = pixel_norm(F.leaky_relu(self.conv1(x), 0.2))",
+            ).replace(
+                "x = F.leaky_relu(self.conv2(x), 0.2)",
+                "x = pixel_norm(F.leaky_relu(self.conv2(x), 0.2))",
+            )
+        ),
+        "channels changed by the first convolution": _critic_blocks(mid="out_channels"),
+        "plain nn.Conv2d: no equalized learning rate": _critic_blocks(conv="nn.Conv2d"),
+        "no LeakyReLU after the second convolution": _critic_blocks(
+            body=_CRITIC_BODY.replace("x = F.leaky_relu(self.conv2(x), 0.2)", "x = self.conv2(x)")
+        ),
+        "fromRGB without its LeakyReLU": _critic_blocks(rgb_out="self.conv(x)"),
+        "fromRGB with gain 1": _critic_blocks(rgb_args=", gain=1.0"),
+    },
     "test_pixel_norm": {
         "normalised over the last dimension": """
 def pixel_norm(x, eps=1e-8):
@@ -209,31 +369,6 @@ def minibatch_stddev(x, group_size=4):
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)"""
         ),
     },
-    "test_fade_in": {
-        "old and new swapped": """
-def fade_in(old, new, alpha):
-    return alpha * old + (1 - alpha) * new
-""",
-        "a hard switch at one half": """
-def fade_in(old, new, alpha):
-    return new if float(alpha) >= 0.5 else old
-""",
-        "the sum of both paths": """
-def fade_in(old, new, alpha):
-    return (1 - alpha) * old + new
-""",
-        "alpha detached": """
-def fade_in(old, new, alpha):
-    a = alpha.detach() if isinstance(alpha, torch.Tensor) else alpha
-    return (1 - a) * old + a * new
-""",
-        "blended into old in place": """
-def fade_in(old, new, alpha):
-    old *= 1 - alpha
-    old += alpha * new
-    return old
-""",
-    },
     "test_alpha_schedule": {
         "integer division": """
 def alpha_schedule(iteration, fade_iterations):
@@ -337,6 +472,104 @@ def alpha_schedule(iteration, fade_iterations):
 }
 
 RIGHT = {
+    "test_generator_blocks": {
+        "nn.Sequential units with progan.PixelNorm and F.interpolate": """
+class GeneratorBlock(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            EqualizedConv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.LeakyReLU(0.2), progan.PixelNorm(),
+            EqualizedConv2d(out_channels, out_channels, kernel_size=3, padding=1), nn.LeakyReLU(0.2), progan.PixelNorm(),
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class ToRGB(nn.Module):
+    def __init__(self, channels, img_channels=1):
+        super().__init__()
+        self.to_image = EqualizedConv2d(channels, img_channels, kernel_size=1, padding=0, gain=1)
+
+    def forward(self, x):
+        return self.to_image(x)
+""",
+        "repeat_interleave upsampling and a ModuleList": """
+class GeneratorBlock(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.convs = nn.ModuleList([EqualizedConv2d(in_channels, out_channels, 3, padding=1),
+                                    EqualizedConv2d(out_channels, out_channels, 3, padding=1)])
+
+    def forward(self, x):
+        x = x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+        for conv in self.convs:
+            x = pixel_norm(F.leaky_relu(conv(x), negative_slope=0.2))
+        return x
+
+
+class ToRGB(nn.Module):
+    def __init__(self, channels, img_channels=1):
+        super().__init__()
+        self.conv = EqualizedConv2d(channels, img_channels, 1, gain=1.0)
+
+    def forward(self, x):
+        return self.conv(x)
+""",
+        "F.interpolate with a size, nn.LeakyReLU modules, ToRGB an EqualizedConv2d": """
+class GeneratorBlock(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.conv_a = EqualizedConv2d(in_channels, out_channels, 3, 1, 1)
+        self.act_a = nn.LeakyReLU(negative_slope=0.2)
+        self.conv_b = EqualizedConv2d(out_channels, out_channels, 3, 1, 1)
+        self.act_b = nn.LeakyReLU(negative_slope=0.2)
+
+    def forward(self, x):
+        x = F.interpolate(x, size=(2 * x.shape[2], 2 * x.shape[3]), mode="nearest")
+        x = pixel_norm(self.act_a(self.conv_a(x)))
+        return pixel_norm(self.act_b(self.conv_b(x)))
+
+
+class ToRGB(EqualizedConv2d):
+    def __init__(self, channels, img_channels=1):
+        super().__init__(channels, img_channels, kernel_size=1, gain=1.0)
+""",
+    },
+    "test_critic_blocks": {
+        "nn.Sequential with nn.AvgPool2d": """
+class DiscriminatorBlock(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.net = nn.Sequential(
+            EqualizedConv2d(in_channels, in_channels, 3, padding=1), nn.LeakyReLU(0.2),
+            EqualizedConv2d(in_channels, out_channels, 3, padding=1), nn.LeakyReLU(0.2),
+            nn.AvgPool2d(2),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class FromRGB(nn.Module):
+    def __init__(self, img_channels, channels):
+        super().__init__()
+        self.net = nn.Sequential(EqualizedConv2d(img_channels, channels, kernel_size=1), nn.LeakyReLU(0.2))
+
+    def forward(self, x):
+        return self.net(x)
+""",
+        "F.avg_pool2d with an explicit stride": _critic_blocks(
+            body=_CRITIC_BODY.replace("downsample(x)", "F.avg_pool2d(x, kernel_size=2, stride=2)")
+        ),
+        "the mean of each 2x2 square by reshaping": _critic_blocks(
+            body="""        x = F.leaky_relu(self.conv1(x), 0.2)
+        x = F.leaky_relu(self.conv2(x), 0.2)
+        n, c, h, w = x.shape
+        return x.reshape(n, c, h // 2, 2, w // 2, 2).mean(dim=(3, 5))"""
+        ),
+    },
     "test_pixel_norm": {
         "rsqrt": """
 def pixel_norm(x, eps=1e-8):
@@ -401,20 +634,6 @@ def pixel_norm(x, eps=1e-8):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.scale = gain / math.sqrt(in_channels * kernel_size * kernel_size)""",
         ),
-    },
-    "test_fade_in": {
-        "torch.lerp": """
-def fade_in(old, new, alpha):
-    return torch.lerp(old, new, alpha) if isinstance(alpha, torch.Tensor) else torch.lerp(old, new, float(alpha))
-""",
-        "old plus a step towards new": """
-def fade_in(old, new, alpha):
-    return old + alpha * (new - old)
-""",
-        "alpha * new + (1 - alpha) * old": """
-def fade_in(old, new, alpha):
-    return alpha * new + (1.0 - alpha) * old
-""",
     },
     "test_alpha_schedule": {
         "max(0, min(1, ...))": """
@@ -502,6 +721,18 @@ WARNING = [
 # (exercise, (earlier exercise, its wrong variant), right variant of the exercise that uses the
 # student's earlier function, or None): the exercise must keep its points despite the mistake.
 INDEPENDENT = [
-    ("test_progenerator_forward", ("test_fade_in", "old and new swapped"), None),
-    ("test_prodiscriminator_forward", ("test_fade_in", "old and new swapped"), None),
+    (
+        "test_generator_blocks",
+        ("test_equalized_layers", "conv fan-in without the kernel area"),
+        None,
+    ),
+    ("test_generator_blocks", ("test_pixel_norm", "divided by the L2 norm"), None),
+    ("test_critic_blocks", ("test_equalized_layers", "bias scaled too"), None),
+    ("test_progenerator_forward", ("test_generator_blocks", "bilinear upsampling"), None),
+    (
+        "test_progenerator_forward",
+        ("test_generator_blocks", "toRGB with the default gain sqrt(2)"),
+        None,
+    ),
+    ("test_prodiscriminator_forward", ("test_critic_blocks", "max pooling"), None),
 ]
