@@ -209,18 +209,23 @@ class DeviceBatches:
     Iterating gives one epoch: ``len(self)`` batches of ``batch_size`` samples (the last
     partial batch is dropped so every step sees the same batch size). uint8 images are scaled
     once to [-1, 1]; floating-point data of any shape (e.g. 2-D points) is kept as it is.
+    With ``labels``, each batch is an ``(images, labels)`` pair, the labels of the very
+    samples in the batch; the shuffling (and :meth:`state_dict`) is the same as without them.
 
     Args:
         data: uint8 images [N, C, H, W] (e.g. from :func:`load_mnist`) or float samples [N, ...].
         batch_size: samples per batch.
         device: where the data lives and batches are made.
         seed: seeds the shuffling, so two iterators with one seed give the same batches.
+        labels: optional integer class labels [N] (e.g. the digits of :func:`load_mnist`).
 
     Shapes:
         data: [N, C, H, W] uint8 -> each batch [batch_size, C, H, W] float32 in [-1, 1];
-        data: [N, *S] float -> each batch [batch_size, *S] float32.
+        data: [N, *S] float -> each batch [batch_size, *S] float32;
+        with labels [N]: each batch (samples as above, labels [batch_size] int64).
 
-    Taught in: 01-vanilla-gan, section 1 (float data: 02-bce-limits, section 4).
+    Taught in: 01-vanilla-gan, section 1 (float data: 02-bce-limits, section 4; labels:
+    06-conditional, section 3).
     """
 
     def __init__(
@@ -229,6 +234,7 @@ class DeviceBatches:
         batch_size: int = 64,
         device: torch.device | str = "cpu",
         seed: int = 0,
+        labels: torch.Tensor | None = None,
     ):
         positive_int(batch_size, "batch_size")
         if not isinstance(data, torch.Tensor):
@@ -249,6 +255,9 @@ class DeviceBatches:
             self.data = to_unit_range(data.to(self.device))  # [N, C, H, W] in [-1, 1]
         else:
             self.data = data.detach().to(self.device, torch.float32)  # [N, *S]
+        self.labels = (
+            None if labels is None else _checked_labels(labels, data.shape[0], self.device)
+        )
         self.batch_size = batch_size
         self._generator = torch.Generator(device=self.device).manual_seed(seed)
 
@@ -262,7 +271,22 @@ class DeviceBatches:
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         self._generator.set_state(state["generator"])
 
-    def __iter__(self) -> Iterator[torch.Tensor]:
+    def __iter__(self) -> Iterator[torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
         order = torch.randperm(self.data.shape[0], device=self.device, generator=self._generator)
         for i in range(len(self)):
-            yield self.data[order[i * self.batch_size : (i + 1) * self.batch_size]]
+            index = order[i * self.batch_size : (i + 1) * self.batch_size]  # [batch_size]
+            if self.labels is None:
+                yield self.data[index]
+            else:
+                yield self.data[index], self.labels[index]
+
+
+def _checked_labels(labels: torch.Tensor, n: int, device: torch.device) -> torch.Tensor:
+    """Class labels for :class:`DeviceBatches`: an integer tensor [n], as int64 on ``device``."""
+    if not isinstance(labels, torch.Tensor):
+        raise ValueError(f"labels must be a torch.Tensor, got {type(labels).__name__}")
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be integers (e.g. int64), got {labels.dtype}")
+    if list(labels.shape) != [n]:
+        raise ValueError(f"labels must have shape [{n}], one per sample, got {list(labels.shape)}")
+    return labels.to(device, torch.int64)  # [n]

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import metrics, progan, stylegan
+from . import conditional, metrics, progan, stylegan
 from .data import load_mnist, to_unit_range
 from .model_files import (
     FORMAT,
@@ -92,6 +92,11 @@ def registry() -> dict[str, Entry]:
             stylegan.StyleGenerator,
             stylegan.train_pretrained,
             "Lesson 5: style-based generator trained at 32x32 on MNIST (moving average)",
+        ),
+        "conditional": Entry(
+            conditional.ConditionalGenerator,
+            conditional.train_pretrained,
+            "Lesson 6: class-conditional generator (projection discriminator), 28x28 MNIST",
         ),
     }
 
@@ -162,12 +167,14 @@ def info(weights_dir: str | Path | None = None, out: Callable[[str], None] = pri
 GENERATORS: dict[str, Callable[..., torch.Tensor]] = {
     "progan": progan.generate,
     "stylegan": stylegan.generate,
+    "conditional": conditional.generate,  # every digit equally often
 }
 """The shipped generators :func:`score_checkpoint` can score, with their sampling function."""
 
 
 def score_checkpoint(name: str, n: int = 2000, seed: int = 0) -> dict[str, Any]:
-    """The metrics of a shipped generator checkpoint (``progan``, ``stylegan``) at size ``n``.
+    """The metrics of a shipped generator checkpoint (``progan``, ``stylegan``, ``conditional``)
+    at size ``n``.
 
     :func:`helpers.metrics.real_floor` draws two disjoint sets of ``n`` real digits from
     :func:`helpers.data.load_mnist` (32 x 32 samples are centre-cropped to 28 x 28); ``n``

@@ -693,6 +693,19 @@ def test_assert_runs_on_meta_gives_item_and_float_zero_inside_only() -> None:
         torch.ones(3, device="meta").sum().item()  # the shim is gone after the call
 
 
+def test_assert_runs_on_meta_lets_a_check_on_values_pass_inside_only() -> None:
+    def one_hot(labels: torch.Tensor) -> torch.Tensor:
+        if labels.min() < 0 or (labels >= 3).any():  # reads values: a GPU can, meta cannot
+            raise ValueError("bad labels")
+        return torch.nn.functional.one_hot(labels, 3)
+
+    found = assert_runs_on_meta(one_hot, to_meta(torch.tensor([0, 2])), name="one_hot")
+    assert found.device.type == "meta" and list(found.shape) == [2, 3]
+    with pytest.raises(RuntimeError):
+        bool(torch.ones(1, device="meta"))  # the shim is gone after the call
+    assert bool(torch.ones(1)) and not bool(torch.zeros(1))
+
+
 def test_assert_runs_on_meta_passes_check_failures_through() -> None:
     def failing(x: torch.Tensor) -> None:
         assert_true(False, "inner", "a", "b")

@@ -419,3 +419,55 @@ def test_device_batches_defaults_batch_64_and_seed_0() -> None:
 def test_device_batches_error_messages(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         DeviceBatches(**kwargs)
+
+
+# --- DeviceBatches with labels ------------------------------------------------------------------
+
+
+def test_labelled_batches_pair_each_image_with_its_own_label() -> None:
+    images = _images(50)
+    labels = torch.arange(50) * 3  # label of image i is 3 i
+    batches = DeviceBatches(images, batch_size=8, seed=5, labels=labels)
+    for batch_images, batch_labels in batches:
+        assert batch_labels.dtype == torch.int64 and list(batch_labels.shape) == [8]
+        assert [3 * i for i in _ids(batch_images)] == batch_labels.tolist()
+
+
+def test_labelled_batches_shuffle_as_unlabelled_ones_and_keep_the_state_format() -> None:
+    images = _images(50)
+    plain = DeviceBatches(images, batch_size=8, seed=5)
+    labels = torch.zeros(50, dtype=torch.int32)
+    labelled = DeviceBatches(images, batch_size=8, seed=5, labels=labels)
+    assert [_ids(b) for b in plain] == [_ids(b) for b, _ in labelled]
+    assert plain.state_dict().keys() == labelled.state_dict().keys() == {"generator"}
+    assert torch.equal(plain.state_dict()["generator"], labelled.state_dict()["generator"])
+
+
+def test_labelled_batches_resume_mid_epoch() -> None:
+    from helpers.training import BatchStream
+
+    images, labels = _images(40), torch.arange(40) % 7
+    stream = BatchStream(DeviceBatches(images, batch_size=8, seed=2, labels=labels))
+    for _ in range(7):  # into the second epoch
+        next(stream)
+    state = stream.state_dict()
+    expected = [next(stream) for _ in range(4)]
+    resumed = BatchStream(DeviceBatches(images, batch_size=8, seed=2, labels=labels))
+    resumed.load_state_dict(state)
+    for (x, y), (x2, y2) in zip(expected, (next(resumed) for _ in range(4))):
+        assert torch.equal(x, x2) and torch.equal(y, y2)
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (torch.zeros(10), "labels must be integers"),
+        (torch.zeros(10, dtype=torch.bool), "labels must be integers"),
+        (torch.zeros(9, dtype=torch.int64), r"labels must have shape \[10\]"),
+        (torch.zeros(10, 1, dtype=torch.int64), r"labels must have shape \[10\]"),
+        ([0] * 10, "labels must be a torch.Tensor, got list"),
+    ],
+)
+def test_labelled_batches_refuse_bad_labels(labels: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DeviceBatches(torch.zeros(10, 1, 2, 2), batch_size=2, labels=labels)  # type: ignore[arg-type]

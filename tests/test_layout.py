@@ -77,12 +77,13 @@ def test_the_name_scan_follows_relative_imports():
 
 # --- packages re-export the very objects their submodules define -------------------------------
 
-REFERENCE_PACKAGES = ("metrics", "progan", "stylegan", "wgan")
+REFERENCE_PACKAGES = ("conditional", "metrics", "progan", "stylegan", "wgan")
 
 
 def _packages() -> list[ModuleType]:
     import helpers.bench
     import helpers.checks
+    import helpers.conditional
     import helpers.metrics
     import helpers.progan
     import helpers.stylegan

@@ -2,6 +2,7 @@
 
 import copy
 import re
+import shutil
 
 import nbformat
 import pytest
@@ -11,6 +12,8 @@ from nbtools import (
     ROOT,
     grade_cells,
     grading_hazards,
+    make_course,
+    nbgrader,
     nbgrader_meta,
     release_notebook,
     source_notebook,
@@ -243,3 +246,38 @@ def test_setup_cell_refuses_a_students_own_helpers(assignment, tmp_path):
     assert "rename your own helpers.py" in message and "--force-reinstall" in message
     (tmp_path / "helpers.py").unlink()  # the course's package: the same code passes
     assert subprocess.run([sys.executable, "setup.py"], cwd=tmp_path, timeout=120).returncode == 0
+
+
+ANSWER_KEYS = ROOT / "solutions" / "answer-keys"
+
+
+def test_answer_keys_live_outside_every_assignment():
+    """Instructors' answer keys (solutions/answer-keys/<lesson>.md) are no assignment: the suite,
+    the Makefile and the grader discover assignments as solutions/NAME/NAME.ipynb, and nbgrader
+    copies only an assignment's own folder into its release and its graded copies."""
+    keys = sorted(ANSWER_KEYS.glob("*.md"))
+    assert keys, "no answer key in solutions/answer-keys/"
+    assert ANSWER_KEYS.name not in ASSIGNMENTS
+    assert {key.stem for key in keys} <= set(ASSIGNMENTS), "a key is named after its lesson"
+    for assignment in ASSIGNMENTS:
+        folder = ROOT / "solutions" / assignment
+        assert [p.name for p in folder.iterdir()] == [f"{assignment}.ipynb"], folder
+        released = [p.name for p in (ROOT / "notebooks" / assignment).iterdir()]
+        assert released == [f"{assignment}.ipynb"], released
+    released = "".join(path.read_text() for path in (ROOT / "notebooks").glob("*/*.ipynb"))
+    for key in keys:
+        answers = [line for line in key.read_text().splitlines() if line.startswith("**A")]
+        assert answers and not any(line in released for line in answers), key
+
+
+@pytest.mark.slow
+def test_a_generated_assignment_holds_no_answer_key(tmp_path):
+    """generate_assignment in a course whose solutions/ holds the keys: the release has none."""
+    keys = sorted(ANSWER_KEYS.glob("*.md"))
+    assignment = keys[0].stem
+    course = make_course(tmp_path, assignment)
+    shutil.copytree(ANSWER_KEYS, course / "solutions" / ANSWER_KEYS.name)
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    release = course / "notebooks"
+    found = sorted(str(p.relative_to(release)) for p in release.rglob("*"))
+    assert found == [assignment, f"{assignment}/{assignment}.ipynb"]

@@ -15,7 +15,7 @@ import pytest
 import torch
 from nbtools import ROOT
 
-from helpers import model_files, pretrained, progan, stylegan
+from helpers import conditional, model_files, pretrained, progan, stylegan
 from helpers.progan import ProDiscriminator, ProGenerator, generate
 
 
@@ -184,7 +184,11 @@ def test_shipped_checkpoint_is_small_and_stamped(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "config_class"),
-    [("progan", progan.ProGANConfig), ("stylegan", stylegan.StyleGANConfig)],
+    [
+        ("progan", progan.ProGANConfig),
+        ("stylegan", stylegan.StyleGANConfig),
+        ("conditional", conditional.ConditionalConfig),
+    ],
 )
 def test_shipped_recipe_names_the_current_config_fields(name: str, config_class: type) -> None:
     """A recipe's config rebuilds today's config class: renaming a field (issue 18's

@@ -21,7 +21,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import data, mlp_gan, progan, resume, stylegan, training
+from helpers import conditional, data, mlp_gan, progan, resume, stylegan, training
 
 JOB = Path(__file__).with_name("resume_job.py")
 
@@ -190,7 +190,20 @@ def stylegan_run(checkpoint: resume.Checkpoint | None, stop: int | None) -> dict
             "history": history.state_dict()}  # fmt: skip
 
 
-@pytest.mark.parametrize(("run", "stop"), [(lesson1_run, 6), (stylegan_run, 6)])
+def conditional_run(checkpoint: resume.Checkpoint | None, stop: int | None) -> dict[str, object]:
+    """Lesson 6: labelled batches, snapshots and conditional accuracy kept by the checkpoint."""
+    config = conditional.ConditionalConfig(z_dim=4, base_channels=2, feature_dim=8, batch_size=4)
+    torch.manual_seed(0)
+    images = torch.randint(0, 256, (24, 1, 28, 28), dtype=torch.uint8)
+    run = conditional.train_run(images, torch.arange(24) % 10, config, 8, 3,
+                                on_log=interrupt_at(stop), checkpoint=checkpoint)  # fmt: skip
+    del run["seconds_per_step"]  # the only value that depends on the clock
+    return run
+
+
+@pytest.mark.parametrize(
+    ("run", "stop"), [(lesson1_run, 6), (stylegan_run, 6), (conditional_run, 6)]
+)
 def test_an_interrupted_loop_resumes_to_the_same_weights(run, stop: int, tmp_path: Path) -> None:  # noqa: ANN001
     torch.set_num_threads(1)
     expected = run(None, None)

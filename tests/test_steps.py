@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch
 
-from helpers import mlp_gan, progan, stylegan, training, wgan
+from helpers import conditional, mlp_gan, progan, stylegan, training, wgan
 
 KEYS = {"d_loss", "g_loss", "wasserstein", "gp"}  # what the lessons' steps log
 CRITIC = {"d_loss", "wasserstein", "gp"}  # what a critic update logs
@@ -49,6 +49,19 @@ def _stylegan() -> tuple[Any, ...]:
     return G, D, torch.rand(4, 1, 8, 8) * 2 - 1, {"config": stylegan.StyleGANConfig()}
 
 
+def _conditional() -> tuple[Any, ...]:
+    torch.manual_seed(0)
+    G = conditional.ConditionalGenerator(z_dim=4, num_classes=3, base_channels=4)
+    D = conditional.ProjectionDiscriminator(num_classes=3, base_channels=4)
+    real = (torch.rand(4, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 0]))
+    return G, D, real, {"z_dim": 4, "num_classes": 3}
+
+
+def _acgan() -> tuple[Any, ...]:
+    G, _, real, kwargs = _conditional()
+    return G, conditional.AuxiliaryClassifierDiscriminator(3, base_channels=4), real, kwargs
+
+
 STEPS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]], set[str]]] = {
     "mlp_gan.train_step": (mlp_gan.train_step, _vanilla, {"d_loss", "g_loss"}),
     "mlp_gan.FastTrainStep": (mlp_gan.FastTrainStep(), _vanilla, {"d_loss", "g_loss"}),
@@ -64,6 +77,11 @@ STEPS: dict[str, tuple[Callable[..., Any], Callable[[], tuple[Any, ...]], set[st
     "stylegan.FastCriticStep": (stylegan.FastCriticStep(), _stylegan, CRITIC),
     "stylegan.generator_step": (stylegan.generator_step, _stylegan, {"g_loss"}),
     "stylegan.FastGeneratorStep": (stylegan.FastGeneratorStep(), _stylegan, {"g_loss"}),
+    "conditional.train_step": (conditional.train_step, _conditional, {"d_loss", "g_loss"}),
+    "conditional.FastConditionalStep": (conditional.FastConditionalStep(), _conditional,
+                                        {"d_loss", "g_loss"}),
+    "conditional.acgan_step": (conditional.acgan_step, _acgan,
+                               {"d_loss", "g_loss", "aux_loss", "real_acc"}),
 }  # fmt: skip
 
 

@@ -387,3 +387,37 @@ def test_update_ema_rejects_bad_decay_and_mismatched_models() -> None:
         update_ema(nn.Linear(2, 2), nn.Linear(2, 2), 1.5)
     with pytest.raises(ValueError):
         update_ema(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)), 0.5)
+
+
+def test_labelled_batches_reach_the_step_as_pairs_and_resume(tmp_path) -> None:  # noqa: ANN001
+    """A conditional step receives (images, labels); a checkpointed run resumes the same pairs."""
+    from helpers.data import DeviceBatches
+    from helpers.resume import Checkpoint
+
+    images = torch.arange(24, dtype=torch.uint8).reshape(24, 1, 1, 1).expand(24, 1, 2, 2).clone()
+    labels = torch.arange(24) % 5
+
+    def run(checkpoint: Checkpoint | None, stop: int | None) -> list[tuple[list[float], list[int]]]:
+        seen = []
+
+        def step(G, D, opt_G, opt_D, real, **kwargs):  # noqa: ANN001, ANN202
+            batch_images, batch_labels = real
+            seen.append((batch_images[:, 0, 0, 0].tolist(), batch_labels.tolist()))
+            if stop is not None and len(seen) == stop:
+                raise KeyboardInterrupt
+            return {"loss": 0.0}
+
+        batches = DeviceBatches(images, batch_size=4, seed=1, labels=labels)
+        try:
+            train_gan(*_setup(), batches, 9, step, log_every=3, checkpoint=checkpoint)
+        except KeyboardInterrupt:
+            pass
+        return seen
+
+    expected = run(None, None)
+    for batch_images, batch_labels in expected:
+        assert [round((v + 1) * 127.5) % 5 for v in batch_images] == batch_labels
+    checkpoint = Checkpoint(tmp_path / "run.pt", every=3)
+    first = run(checkpoint, 5)  # interrupted in step 5, after the save at step 3
+    assert first[:4] == expected[:4]
+    assert run(checkpoint, None) == expected[3:]

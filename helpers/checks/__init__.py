@@ -11,8 +11,9 @@ nothing), ``state`` (side effects: inputs changed in place, modes not restored, 
 random state), ``devices`` (stand-ins for a GPU, and what the ``meta`` device can and cannot
 stand in for), ``guards`` (no delegation to the reference under test; grade an exercise on
 its own), ``probes`` (look inside a student's networks and steps: parameter alignment,
-backward passes, spies, per-layer values, a run on the ``meta`` device) and ``standins``
-(small deterministic networks for training-step tests, linear and non-linear, with buffers);
+backward passes, spies, per-layer values, a run on the ``meta`` device), ``standins``
+(small deterministic networks for training-step tests, linear and non-linear, with buffers)
+and ``labelled`` (stand-ins for label-conditioned networks that record the labels they see);
 ``elsewhere`` runs code on the ``meta`` device with a GPU's rules for random generators.
 
 Test cells call student code only through these checks (``checks.call``,
@@ -39,6 +40,7 @@ from .compare import assert_fresh, assert_matches_reference, assert_repeatable
 from .devices import GPULikeTensor, gpu_like
 from .elsewhere import StandInGenerator, assert_runs_elsewhere, generators_as_on_gpu
 from .guards import forbid_reference, references_for
+from .labelled import LabelledDiscriminator, LabelledGenerator
 from .messages import CheckFailure, describe, fail
 from .probes import (
     BackwardCounter,
@@ -65,6 +67,8 @@ __all__ = [
     "CheckFailure",
     "ConstantGenerator",
     "GPULikeTensor",
+    "LabelledDiscriminator",
+    "LabelledGenerator",
     "LinearDiscriminator",
     "NonlinearCritic",
     "Spy",

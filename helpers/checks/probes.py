@@ -194,8 +194,10 @@ def to_meta(value: Any) -> Any:
 
 @contextlib.contextmanager
 def _meta_scalars() -> Iterator[None]:
-    """Inside the block, ``.item()`` and ``float()`` of a meta tensor return 0.0."""
-    item, to_float = torch.Tensor.item, torch.Tensor.__float__
+    """Inside the block, ``.item()`` and ``float()`` of a meta tensor return 0.0 and ``bool()``
+    returns False: a check on values (``if labels.min() < 0: raise ...``), which a GPU runs and
+    meta cannot, then lets the code go on."""
+    item, to_float, to_bool = torch.Tensor.item, torch.Tensor.__float__, torch.Tensor.__bool__
 
     def meta_item(self: torch.Tensor) -> Any:
         return 0.0 if self.device.type == "meta" else item(self)
@@ -203,7 +205,14 @@ def _meta_scalars() -> Iterator[None]:
     def meta_float(self: torch.Tensor) -> float:
         return 0.0 if self.device.type == "meta" else to_float(self)
 
-    with patched(torch.Tensor, "item", meta_item), patched(torch.Tensor, "__float__", meta_float):
+    def meta_bool(self: torch.Tensor) -> bool:
+        return False if self.device.type == "meta" else to_bool(self)
+
+    with (
+        patched(torch.Tensor, "item", meta_item),
+        patched(torch.Tensor, "__float__", meta_float),
+        patched(torch.Tensor, "__bool__", meta_bool),
+    ):
         yield
 
 
@@ -227,7 +236,9 @@ def assert_runs_on_meta(
     The meta device stands in for a GPU on machines without one: shapes and devices
     propagate, values do not. Code that makes a tensor on the CPU whatever its inputs' device
     (``torch.ones(shape)``, ``torch.randn(n, z_dim)`` with no ``device=``) fails here as it
-    would fail on a GPU. ``.item()`` and ``float()`` of a meta tensor give 0.0 in the call.
+    would fail on a GPU. ``.item()`` and ``float()`` of a meta tensor give 0.0 in the call,
+    and ``bool()`` gives False, so a check on values (``if labels.min() < 0: raise ...``),
+    which a GPU runs, lets the code go on.
     Build the inputs with :func:`to_meta` (modules, tensors) and optimizers over the meta
     modules' parameters. It cannot stand in for code that needs values (use
     :func:`~helpers.checks.devices.gpu_like`) nor where random generators matter: meta

@@ -5,7 +5,7 @@ Each module turns a builder into its lesson's :class:`helpers.bench.paths.BenchC
 A new lesson adds its module here and its case to :data:`CASES`.
 """
 
-from . import bce, mlp_gan, progan, stylegan, wgan
+from . import bce, conditional, mlp_gan, progan, stylegan, wgan
 
 CASES = (
     mlp_gan.vanilla_gan,
@@ -13,6 +13,7 @@ CASES = (
     wgan.wgan_gp,
     progan.progressive_gan,
     stylegan.style_gan,
+    conditional.conditional_gan,
 )
 """Every lesson's case, in lesson order."""
 
