@@ -117,7 +117,7 @@ class LabelMapDiscriminator(_Discriminator):
     Shapes:
         x: [N, 1, 28, 28], labels: [N] integers -> logits [N, 1].
 
-    Taught in: 06-conditional, section 2 (exercise 2 writes the maps).
+    Taught in: 06-conditional, section 2 (the maps: exercise 2).
     """
 
     def __init__(self, num_classes: int = 10, base_channels: int = 16, feature_dim: int = 128):
@@ -135,7 +135,7 @@ class ProjectionDiscriminator(_Discriminator):
     Shapes:
         x: [N, 1, 28, 28], labels: [N] integers -> logits [N, 1].
 
-    Taught in: 06-conditional, section 2 (exercise 3 writes the head).
+    Taught in: 06-conditional, section 2 (the head: exercise 3).
     """
 
     def __init__(self, num_classes: int = 10, base_channels: int = 16, feature_dim: int = 128):
