@@ -8,6 +8,10 @@ stored for the same file and the same master notebook is not graded again; a cha
 (a fixed test) regrades everyone. ``--shard K/N`` grades the K-th of N deterministic slices of
 the students, for several hosts sharing one PostgreSQL gradebook (``--db-url``).
 
+No submission goes missing: every one the collector finds gets a result file and a row in
+``grades.csv``, with its score or ``ungraded: <reason>``. When any is ungraded, the command
+lists them at the end and exits with status 1; running it again grades only those.
+
 Run ``python -m grading grade --help`` for every option.
 """
 
@@ -23,8 +27,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import book, jobs, sandbox
-from .collect import collect
+from . import book, jobs, results, sandbox, slots
+from .collect import Submission, collect
 
 REPO = jobs.REPO
 
@@ -117,9 +121,9 @@ def grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if isolation.user is not None and not sandbox.can_reach(isolation.user, work):
+    if isolation.users and not sandbox.can_reach(work):
         print(
-            f"the grading user {isolation.user!r} cannot reach {work}: every folder above "
+            f"the grading users ({slots.USER_PREFIX}N) cannot reach {work}: every folder above "
             "--out needs o+x (or choose an --out under such folders, e.g. /srv/grading)",
             file=sys.stderr,
         )
@@ -138,9 +142,9 @@ def grade(args: argparse.Namespace) -> int:
     for problem in found.problems:
         print(f"note: {problem}")
     todo = [s for s in found.submissions if in_shard(s.student, args.shard)]
+    notes = {k: v for k, v in found.notes.items() if in_shard(k, args.shard)}
     templates = {a: jobs.prepare_template(a, private, course) for a in wanted}
-    kernels = sandbox.write_kernelspec(private / "jupyter", isolation, sandbox.Limits(
-        memory_bytes=int(args.memory * 1024**3)))  # fmt: skip
+    limits = sandbox.Limits(memory_bytes=int(args.memory * 1024**3))
     db_url = args.db_url or f"sqlite:///{out / 'gradebook.db'}"
     for assignment in wanted:
         book.ensure_assignment(db_url, assignment, private, course)
@@ -163,10 +167,9 @@ def grade(args: argparse.Namespace) -> int:
           f"{len(pending)} to grade with {args.workers} worker(s)")  # fmt: skip
     mnist = _mnist_source()
     progress = Progress(len(pending))
-    failures = 0
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         futures = {
-            pool.submit(jobs.grade, s, templates[s.assignment], out, work, isolation, kernels,
+            pool.submit(jobs.grade, s, templates[s.assignment], out, work, isolation, limits,
                         mnist, args.submission_timeout, args.cell_timeout): s
             for s in pending
         }  # fmt: skip
@@ -175,17 +178,38 @@ def grade(args: argparse.Namespace) -> int:
             try:
                 result = future.result()
                 book.record(db_url, result)
-                ok = not result["errors"]
+                ok = not result["errors"] and not result["ungraded"]
             except Exception as err:  # noqa: BLE001 - one broken job never stops the batch
                 print(f"\n{submission.student}/{submission.assignment}: {err}", file=sys.stderr)
                 ok = False
-            failures += 0 if ok else 1
             progress.update(ok)
     roster = _roster(args.roster) if args.roster else None
-    path = book.write_csv(out, wanted, roster)
+    path = book.write_csv(out, wanted, roster, notes)
     shutil.rmtree(work / "jobs", ignore_errors=True)
     print(f"grades: {path}  feedback: {out / 'feedback'}  gradebook: {db_url}")
+    missing = _ungraded(out, todo)
+    if missing:
+        print(f"{len(missing)} submission(s) NOT graded (grades.csv says why; run the same "
+              "command again to grade only these):", file=sys.stderr)  # fmt: skip
+        for line in missing:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _ungraded(out: Path, todo: list[Submission]) -> list[str]:
+    """``student/assignment: reason`` for every submission of ``todo`` without a grade."""
+    missing = []
+    for submission in todo:
+        stored = results.read(out, submission.student, submission.assignment)
+        if stored is None or stored.get("submission_sha256") != submission.sha256:
+            reason = "no result was stored"
+        elif stored.get("ungraded"):
+            reason = stored["ungraded"]
+        else:
+            continue
+        missing.append(f"{submission.student}/{submission.assignment}: ungraded: {reason}")
+    return missing
 
 
 def _roster(path: str) -> dict[str, str]:

@@ -9,16 +9,16 @@ as ``grades.csv``: one row per student, one column per assignment, ready for an 
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from .jobs import _env, _nbgrader
+from . import results
+from .jobs import nbgrader_env, run_nbgrader
 
-__all__ = ["ensure_assignment", "record", "results", "write_csv"]
+__all__ = ["ensure_assignment", "record", "write_csv"]
 
 COURSE_ID = "gan-course"
 
@@ -42,8 +42,8 @@ def ensure_assignment(db_url: str, assignment: str, work: Path, course: Path) ->
         shutil.copy(course / "nbgrader_config.py", folder / "nbgrader_config.py")
         shutil.copytree(course / "solutions" / assignment, folder / "solutions" / assignment)
         try:
-            _nbgrader(folder, "generate_assignment", assignment, "--force",
-                      f"--CourseDirectory.db_url={db_url}", env=_env({}))  # fmt: skip
+            run_nbgrader(folder, "generate_assignment", assignment, "--force",
+                         f"--CourseDirectory.db_url={db_url}", env=nbgrader_env({}))  # fmt: skip
             return
         except RuntimeError:
             if attempt == 5:
@@ -52,7 +52,8 @@ def ensure_assignment(db_url: str, assignment: str, work: Path, course: Path) ->
 
 
 def record(db_url: str, result: dict[str, Any]) -> None:
-    """Store one result's scores in the gradebook (idempotent: a regrade overwrites)."""
+    """Store one result's scores in the gradebook (idempotent: a regrade overwrites); an
+    ungraded result removes the submission's scores, so that no stale grade stands."""
     from nbgrader.api import Gradebook, MissingEntry
 
     student, assignment = result["student"], result["assignment"]
@@ -60,6 +61,12 @@ def record(db_url: str, result: dict[str, Any]) -> None:
         # nbgrader's add_submission trips an SQLAlchemy autoflush warning; the rows are right
         warnings.simplefilter("ignore")
         gb.update_or_create_student(student)
+        if result.get("ungraded"):
+            try:
+                gb.remove_submission(assignment, student)
+            except MissingEntry:
+                pass
+            return
         try:
             gb.find_submission(assignment, student)
         except MissingEntry:
@@ -70,16 +77,14 @@ def record(db_url: str, result: dict[str, Any]) -> None:
         gb.db.commit()
 
 
-def results(out: Path) -> list[dict[str, Any]]:
-    """Every stored result under ``out/results``."""
-    return [json.loads(p.read_text()) for p in sorted((out / "results").glob("*/*.json"))]
-
-
-def write_csv(out: Path, assignments: list[str], roster: dict[str, str] | None = None) -> Path:
+def write_csv(out: Path, assignments: list[str], roster: dict[str, str] | None = None,
+              notes: dict[str, list[str]] | None = None) -> Path:  # fmt: skip
     """``grades.csv``: student id (and LMS id from the roster), one column per assignment,
-    the total, and flags for the instructor to review (tamper scan, grading errors)."""
-    by_student: dict[str, dict[str, Any]] = {}
-    for result in results(out):
+    the total, and what the instructor must review (tamper scan, grading errors, ungraded
+    submissions, the collector's ``notes`` per student). A student with notes and nothing
+    gradable gets a row too: nobody is missing from the table."""
+    by_student: dict[str, dict[str, Any]] = {student: {} for student in notes or {}}
+    for result in results.read_all(out):
         by_student.setdefault(result["student"], {})[result["assignment"]] = result
     path = out / "grades.csv"
     with path.open("w", newline="") as handle:
@@ -89,12 +94,14 @@ def write_csv(out: Path, assignments: list[str], roster: dict[str, str] | None =
         )
         for student in sorted(by_student):
             graded = by_student[student]
-            scores = [graded[a]["score"] if a in graded else "" for a in assignments]
+            scores = [_score(graded.get(a)) for a in assignments]
             review = [
                 f"{a}: {note}"
                 for a, r in sorted(graded.items())
-                for note in r["flags"] + r["errors"]
-            ]
+                for note in r["flags"]
+                + r["errors"]
+                + ([f"ungraded: {r['ungraded']}"] if r.get("ungraded") else [])
+            ] + [f"note: {note}" for note in (notes or {}).get(student, [])]
             writer.writerow(
                 [student]
                 + ([roster.get(student, "")] if roster else [])
@@ -102,3 +109,10 @@ def write_csv(out: Path, assignments: list[str], roster: dict[str, str] | None =
                 + [f"{sum(s for s in scores if s != ''):g}", " | ".join(review)]
             )
     return path
+
+
+def _score(result: dict[str, Any] | None) -> float | str:
+    """A result's score for the CSV; empty when there is no result or it is ungraded."""
+    if result is None or result.get("ungraded") or result.get("score") is None:
+        return ""
+    return result["score"]

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -157,18 +158,73 @@ def test_collect_keeps_an_unreadable_notebook_named_like_the_assignment(tmp_path
     assert [(s.student, s.assignment) for s in found.submissions] == [("kim", TINY)]
 
 
-def test_collect_reads_a_zip_of_one_folder_and_refuses_unsafe_paths(tmp_path: Path) -> None:
+def test_collect_reads_a_zip_of_one_folder(tmp_path: Path) -> None:
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as handle:
         handle.writestr(f"export/ada/{TINY}.ipynb", nbformat.writes(tiny_notebook()))
         handle.writestr("__MACOSX/._junk", "")
     found = collect(archive, ASSIGNMENTS, tmp_path / "scratch")
     assert [(s.student, s.assignment) for s in found.submissions] == [("ada", TINY)]
-    evil = tmp_path / "evil.zip"
-    with zipfile.ZipFile(evil, "w") as handle:
-        handle.writestr("../../escape.ipynb", "{}")
-    with pytest.raises(ValueError, match="unsafe path"):
-        collect(evil, ASSIGNMENTS, tmp_path / "scratch2")
+    assert found.problems == []
+
+
+def _entry(name: str, kind: int, payload: str = "x") -> tuple[zipfile.ZipInfo, str]:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (kind | 0o644) << 16
+    return info, payload
+
+
+UNSAFE_ENTRIES = [
+    ("../../escape.txt", stat.S_IFREG, "a path that climbs out"),
+    ("bob/../../../escape.ipynb", stat.S_IFREG, "a path that climbs out"),
+    ("/tmp/escape-absolute.txt", stat.S_IFREG, "an absolute path"),
+    ("C:/escape-drive.txt", stat.S_IFREG, "an absolute path"),
+    ("..\\..\\escape-windows.txt", stat.S_IFREG, "a path that climbs out"),
+    ("cy/passwd.ipynb", stat.S_IFLNK, "a symbolic link"),
+    ("cy/fifo.ipynb", stat.S_IFIFO, "a device, pipe or socket"),
+    ("cy/device.ipynb", stat.S_IFCHR, "a device, pipe or socket"),
+]
+
+
+def write_unsafe_entries(handle: zipfile.ZipFile, prefix: str = "") -> None:
+    """Add every entry of :data:`UNSAFE_ENTRIES` to an open zip (links point at /etc)."""
+    for name, kind, _ in UNSAFE_ENTRIES:
+        relative = not name.startswith(("/", "C:", "..", "bob/.."))
+        payload = "/etc/passwd" if kind == stat.S_IFLNK else "{}"
+        handle.writestr(*_entry(prefix + name if relative else name, kind, payload))
+
+
+def test_unsafe_zip_entries_are_skipped_with_a_note_and_the_rest_collected(tmp_path: Path) -> None:
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr(f"ada/{TINY}.ipynb", nbformat.writes(tiny_notebook()))
+        handle.writestr(f"cy/{TINY}.ipynb", nbformat.writes(tiny_notebook()))
+        write_unsafe_entries(handle)
+    scratch = tmp_path / "deep" / "er" / "scratch"
+    found = collect(archive, ASSIGNMENTS, scratch)
+    assert [(s.student, s.assignment) for s in found.submissions] == [("ada", TINY), ("cy", TINY)]
+    for name, _, reason in UNSAFE_ENTRIES:
+        assert any(repr(name) in p and reason in p for p in found.problems), (name, found.problems)
+    assert len(found.problems) == len(UNSAFE_ENTRIES)
+    written = {p.name for p in tmp_path.rglob("*")} | {p.name for p in Path("/tmp").iterdir()}
+    assert not any(name.startswith("escape") for name in written), written
+    assert sorted(p.name for p in (scratch / "unzipped" / "cy").iterdir()) == [f"{TINY}.ipynb"]
+
+
+def test_links_in_a_submissions_folder_are_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    _write(root / "ada" / f"{TINY}.ipynb", tiny_notebook())
+    _write(tmp_path / "elsewhere" / f"{TINY}.ipynb", tiny_notebook())
+    (root / "bob").mkdir()
+    (root / "bob" / f"{TINY}.ipynb").symlink_to(tmp_path / "elsewhere" / f"{TINY}.ipynb")
+    (root / "cy").mkdir()
+    (root / "cy" / "work").symlink_to(tmp_path / "elsewhere")
+    (root / "dee").symlink_to(tmp_path / "elsewhere")
+    found = collect(root, ASSIGNMENTS, tmp_path / "scratch")
+    assert [s.student for s in found.submissions] == ["ada"]
+    assert found.notes["bob"][0] == f"{TINY}.ipynb is a link, not followed, skipped"
+    assert found.notes["cy"][0] == "work is a link, not followed, skipped"
+    assert "dee: a link, not followed, skipped" in found.problems
 
 
 @pytest.mark.parametrize(
@@ -227,28 +283,36 @@ def test_bad_shard_is_a_clear_error(bad: str, capsys: pytest.CaptureFixture) -> 
     assert "--shard" in capsys.readouterr().err
 
 
-def _result(student: str, assignment: str, score: float, flags=(), errors=()) -> dict:
+def _result(student: str, assignment: str, score: float | None, flags=(), errors=(),
+            ungraded: str | None = None) -> dict:  # fmt: skip
     return {"student": student, "assignment": assignment, "score": score, "scores": {},
-            "flags": list(flags), "errors": list(errors)}  # fmt: skip
+            "flags": list(flags), "errors": list(errors), "ungraded": ungraded}  # fmt: skip
 
 
 def test_csv_has_one_column_per_assignment_the_roster_and_the_review(tmp_path: Path) -> None:
     for result in [
         _result("ada", "01-a", 3.0),
         _result("ada", "02-b", 1.5, flags=["cell 4, line 1: torch.equal = f"]),
-        _result("bob", "02-b", 0.0, errors=["stopped after 60 s: ungraded cells score 0"]),
+        _result("bob", "02-b", 0.0, errors=["not a readable notebook (JSONDecodeError)"]),
+        _result("cy", "01-a", None, ungraded="stopped after 1800 s (--submission-timeout)"),
+        _result("cy", "02-b", 2.0),
     ]:
         path = tmp_path / "results" / result["student"] / f"{result['assignment']}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result))
-    path = book.write_csv(tmp_path, ["01-a", "02-b"], roster={"ada": "LMS-1"})
+    notes = {"dee": ["no notebook to grade"], "bob": ["two notebooks for 02-b"]}
+    path = book.write_csv(tmp_path, ["01-a", "02-b"], roster={"ada": "LMS-1"}, notes=notes)
     rows = list(csv.DictReader(path.open()))
-    assert [r["student_id"] for r in rows] == ["ada", "bob"]
+    assert [r["student_id"] for r in rows] == ["ada", "bob", "cy", "dee"]
     assert rows[0] | {"review": ""} == {"student_id": "ada", "lms_id": "LMS-1", "01-a": "3",
                                          "02-b": "1.5", "total": "4.5", "review": ""}  # fmt: skip
     assert "02-b: cell 4, line 1: torch.equal" in rows[0]["review"]
     assert rows[1]["01-a"] == "" and rows[1]["total"] == "0" and rows[1]["lms_id"] == ""
-    assert "stopped after 60 s" in rows[1]["review"]
+    assert "not a readable notebook" in rows[1]["review"]
+    assert "note: two notebooks for 02-b" in rows[1]["review"]
+    assert (rows[2]["01-a"], rows[2]["02-b"], rows[2]["total"]) == ("", "2", "2")
+    assert "01-a: ungraded: stopped after 1800 s" in rows[2]["review"]
+    assert (rows[3]["total"], rows[3]["review"]) == ("0", "note: no notebook to grade")
 
 
 def test_progress_line_counts_and_estimates() -> None:
