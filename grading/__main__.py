@@ -138,6 +138,9 @@ def grade(args: argparse.Namespace) -> int:
     if submissions.stat().st_mode & 0o005:
         print(f"warning: other users can read {submissions}; `chmod o-rwx` it so that no "
               "graded kernel can open another student's notebook")  # fmt: skip
+    if course != REPO and course.stat().st_mode & 0o005:
+        print(f"warning: other users can open {course}; `chmod o-rwx` it so that no graded "
+              "kernel can read the private masters and their hidden tests")  # fmt: skip
     found = collect(submissions, {a: known[a] for a in wanted}, private)
     for problem in found.problems:
         print(f"note: {problem}")

@@ -37,15 +37,17 @@ def _cell(body: str, **values: object) -> str:
 
 
 def killer(seconds: float) -> str:
-    """Walk ``/proc`` and SIGKILL every other ipykernel, again and again, for ``seconds``."""
+    """Walk ``/proc`` and SIGKILL every other ipykernel, again and again, for ``seconds``
+    (sparing the processes whose ids are command-line arguments: a lingerer's own kernel)."""
     return _cell(
         """\
-        import json, os, signal, time
-        me, start = os.getpid(), time.time()
+        import json, os, signal, sys, time
+        spare = {os.getpid()} | {int(arg) for arg in sys.argv[1:] if arg.isdigit()}
+        start = time.time()
         seen, killed, refused = set(), set(), set()
         while time.time() - start < seconds:
             for name in os.listdir("/proc"):
-                if not name.isdigit() or int(name) == me:
+                if not name.isdigit() or int(name) in spare:
                     continue
                 try:
                     with open(f"/proc/{name}/cmdline", "rb") as handle:
@@ -183,18 +185,20 @@ def forker(seconds: float) -> str:
 
 def lingerer(marker: str, seconds: float = 900) -> str:
     """Leave processes behind that would outlive the job: a double-forked killer in a session
-    of its own, a ``setsid`` shell that sleeps, a sleeper that ignores SIGTERM and SIGHUP.
-    Each has ``marker`` in its command line."""
+    of its own (sparing this kernel, so that the job itself ends normally), a ``setsid`` shell
+    that sleeps, a sleeper that ignores SIGTERM and SIGHUP. Each has ``marker`` in its command
+    line."""
     return _cell(
         """\
         import json, os, subprocess, sys
         quiet = dict(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                      stderr=subprocess.DEVNULL, start_new_session=True)
+        kernel = str(os.getpid())
         pid = os.fork()
         if pid == 0:
             os.setsid()
             if os.fork() == 0:
-                os.execv(sys.executable, [sys.executable, "-c", killer, marker])
+                os.execv(sys.executable, [sys.executable, "-c", killer, marker, kernel])
             os._exit(0)
         os.waitpid(pid, 0)
         subprocess.Popen(["setsid", "sh", "-c", f"sleep {seconds:.0f}; : {marker}"], **quiet)

@@ -24,6 +24,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+import grading_attacks as attacks
 import nbformat
 import pytest
 from nbformat import NotebookNode
@@ -75,6 +76,7 @@ def tiny_notebook(double: str = "return 2 * x", square: str = "return x * x") ->
 def tiny_course(folder: Path) -> Path:
     """A private course folder (what ``--course`` points at) holding only the tiny assignment."""
     folder.mkdir(parents=True)
+    folder.chmod(0o700)  # private, as the grader asks: kernels must not read the masters
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     master = tiny_notebook()
     for cell in master.cells:
@@ -365,11 +367,12 @@ def _memory_cap_is_enforced(limit: int) -> bool:
     return subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 7
 
 
-def _grade(submissions: Path, out: Path, *extra: str, timeout: int = 900) -> str:
+def _grade(submissions: Path, out: Path, *extra: str, timeout: int = 900, status: int = 0) -> str:
+    """Run the instructor's command; check its exit status (1: some submission ungraded)."""
     command = [sys.executable, "-m", "grading", "grade", str(submissions), "--out", str(out),
                *extra]  # fmt: skip
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert result.returncode == status, f"{result.stdout}\n{result.stderr}"
     return result.stdout + result.stderr
 
 
@@ -436,11 +439,16 @@ def test_tamper_suite_on_the_tiny_assignment(reachable_tmp: Path) -> None:
         hostile.pop("hogs_memory")  # never run a hog without a working cap
     for name, body in hostile.items():
         _write(subs / name / f"{TINY}.ipynb", tiny_notebook(double=body))
+    # a kernel that dies leaves nbgrader without scores: ungraded, said so, never a silent 0
+    dies = attacks.with_cell(tiny_notebook(), "import os, signal\nos.kill(os.getpid(), 9)")
+    _write(subs / "kernel_dies" / f"{TINY}.ipynb", dies)
     subs.chmod(0o700)
     out = reachable_tmp / "out"
     log = _grade(subs, out, "--course", str(course), "--workers", "2", "--cell-timeout", "20",
-                 "--memory", str(memory / 1024**3))  # fmt: skip
+                 "--memory", str(memory / 1024**3), status=1)  # fmt: skip
     assert isolation.describe() in log and "warning" not in log
+    assert re.search(r"1 submission\(s\) NOT graded.*\n  kernel_dies/00-tiny: ungraded: nbgrader "
+                     r"autograde failed: .*(DeadKernelError|Kernel died)", log), log  # fmt: skip
 
     expected = {"honest": (1, 1), "renamed": (1, 1), "invalid": (0, 0)}
     expected |= {name: (0, 1) for name in ["edits_test", "deletes_test", "strips_test", *hostile]}
@@ -451,17 +459,26 @@ def test_tamper_suite_on_the_tiny_assignment(reachable_tmp: Path) -> None:
     table = "\n".join(f"{s:14} expected {expected[s]} got {got[s]}" for s in expected)
     assert got == expected, f"{table}\n{log}"
     rows = _rows(out)
+    assert set(rows) == {*expected, "kernel_dies"}
     assert "not a readable notebook" in rows["invalid"]["review"]
     assert rows["honest"]["review"] == "" and rows["honest"]["total"] == "2"
+    assert (rows["kernel_dies"][TINY], rows["kernel_dies"]["total"]) == ("", "0")
+    assert rows["kernel_dies"]["review"].startswith(f"{TINY}: ungraded: nbgrader autograde failed")
     page = (out / "feedback" / "honest" / f"{TINY}.html").read_text()
     assert "assert double(x) == want" in html.unescape(re.sub(r"<[^>]+>", "", page))
 
-    # re-run: everything is already graded, nothing is graded twice
-    assert "0 to grade" in _grade(subs, out, "--course", str(course))
+    # re-run: only the ungraded submission is graded again, nothing is graded twice
+    assert "1 to grade" in _grade(subs, out, "--course", str(course), status=1)
+    # once it is fixed (a corrected upload), the command succeeds
+    _write(subs / "kernel_dies" / f"{TINY}.ipynb", tiny_notebook())
+    assert "1 to grade" in _grade(subs, out, "--course", str(course))
+    assert _rows(out)["kernel_dies"]["total"] == "2"
     # a lost result (a worker died) is graded again, the rest is kept
     (out / "results" / "honest" / f"{TINY}.json").unlink()
     assert "1 to grade" in _grade(subs, out, "--course", str(course))
-    assert _rows(out) == rows
+    assert {s: r for s, r in _rows(out).items() if s != "kernel_dies"} == {
+        s: r for s, r in rows.items() if s != "kernel_dies"
+    }
     # sequential grading gives the same rows (a few students, to keep the suite short)
     subset = reachable_tmp / "subset"
     for student in ("honest", "edits_test", "invalid"):
@@ -546,9 +563,157 @@ def test_tamper_suite_on_lesson_one(reachable_tmp: Path) -> None:
     assert rows["honest"]["review"] == ""
 
 
+def _cmdlines_with(marker: str) -> list[str]:
+    """Every process (as root sees them all) whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline and entry.name != str(os.getpid()):
+            words = cmdline.replace(b"\0", b" ")[:200].decode(errors="replace")
+            found.append(f"{entry.name}: {words}")
+    return found
+
+
+def _victim(slot, folder: Path, secret: str) -> subprocess.Popen:  # noqa: ANN001
+    """A stand-in for another job's kernel, run as ``slot``'s user: an ``ipykernel`` in its
+    command line, its data folder in its environment and as its working directory, holding
+    ``secret``."""
+    data = folder / "data"
+    data.mkdir(parents=True)
+    (data / "secret.txt").write_text(secret)
+    for path in (folder, data, data / "secret.txt"):
+        os.chown(path, slot.uid, slot.gid)
+    return subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)", "ipykernel_launcher"],
+        user=slot.uid, group=slot.gid, extra_groups=[], cwd=data,
+        env={"GAN_COURSE_DATA": str(data), "PATH": os.environ["PATH"]},
+    )  # fmt: skip
+
+
+def _as_user(slot, source: str, timeout: float = 120) -> subprocess.CompletedProcess:  # noqa: ANN001
+    return subprocess.run([sys.executable, "-c", source], user=slot.uid, group=slot.gid,
+                          extra_groups=[], cwd="/", capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_attacks_do_harm_where_nothing_stops_them(reachable_tmp: Path) -> None:
+    """Positive controls for the concurrent tamper suite: run as the same user as a victim,
+    in the host's namespaces (the grader's isolation before this suite existed), the killer
+    kills it, the snooper reads its secret and plants a file in its data folder, and the
+    lingerer's processes outlive it; emptying the slot ends them."""
+    from grading import slots
+
+    _isolation_or_skip()
+    with slots.acquire() as slot:
+        secret = attacks.new_secret()
+        victim = _victim(slot, reachable_tmp / "victim", secret)
+        killed = attacks.report_line(_as_user(slot, attacks.killer(2)).stdout)
+        assert victim.wait(timeout=30) == -9 and killed["killed"] >= 1, killed
+        victim = _victim(slot, reachable_tmp / "victim2", secret)
+        snooped = attacks.report_line(_as_user(slot, attacks.snooper(2)).stdout)
+        victim.kill()
+        victim.wait()
+        assert secret in snooped["secrets"] and snooped["environ"] >= 1, snooped
+        assert snooped["written"] == [str(reachable_tmp / "victim2" / "data")], snooped
+        marker = f"gan-linger-{os.urandom(6).hex()}"
+        _as_user(slot, attacks.lingerer(marker, seconds=120))
+        left = _cmdlines_with(marker)
+        assert len(left) >= 3, left  # the killer, the shell, the stubborn sleeper
+        slots.empty(slot)
+        assert _cmdlines_with(marker) == [] and slots.processes_of(slot.uid) == []
+
+
+KILL_SECONDS, SNOOP_SECONDS, FORK_SECONDS, HOLD_SECONDS, FLOOD_MB = 15, 15, 10, 3, 240
+
+
+@pytest.mark.slow
+def test_concurrent_attacks_leave_every_honest_student_alone(reachable_tmp: Path) -> None:
+    """A class where a killer, a snooper, a fork bomb, an output flood and a lingerer are
+    graded beside honest students (2 workers, ordered so that every attack overlaps honest
+    jobs), handed in as a zip with unsafe entries: every student gets a row and exactly the
+    points of a correct notebook, no attack reports any success, and after the command no
+    process of any slot user it used is left and the job folders are gone."""
+    from grading import slots
+
+    _isolation_or_skip()
+    course = tiny_course(reachable_tmp / "course")
+    marker = f"gan-linger-{os.urandom(6).hex()}"
+    cells = {
+        "a-killer": attacks.killer(KILL_SECONDS),
+        "c-snooper": attacks.snooper(SNOOP_SECONDS),
+        "e-forker": attacks.forker(FORK_SECONDS),
+        "g-flood": attacks.flood(FLOOD_MB),
+        "h-lingerer": attacks.lingerer(marker),
+    }
+    secrets = {}
+    # in this order (the command's), each attack starts beside honest jobs, and one honest
+    # job comes after the lingerer, whose processes would kill its kernel if they survived
+    for student in ("b-honest-1", "b-honest-2", "d-honest-3", "f-honest-4", "i-honest-5"):
+        secrets[student] = attacks.new_secret()
+        cells[student] = attacks.honest(secrets[student], HOLD_SECONDS)
+    archive = reachable_tmp / "class.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for student, cell in cells.items():
+            notebook = attacks.with_cell(tiny_notebook(), cell)
+            handle.writestr(f"export/{student}/{TINY}.ipynb", nbformat.writes(notebook))
+        write_unsafe_entries(handle, prefix="export/")
+    archive.chmod(0o600)
+    out = reachable_tmp / "out"
+    log = _grade(archive, out, "--course", str(course), "--workers", "2", "--cell-timeout",
+                 "120")  # fmt: skip
+
+    # the zip: every unsafe entry named in a note, nothing written outside, the rest graded
+    for name, _, reason in UNSAFE_ENTRIES:
+        assert re.search(rf"note: .*{re.escape(repr(name))}: {reason}", log), (name, log)
+    outside = [p for p in reachable_tmp.parent.glob("escape*")] + list(Path("/tmp").glob("escape*"))
+    assert outside == [], outside
+    # every student: a row, a result, and the full 2 points (attackers' answers are right too)
+    rows = _rows(out)
+    assert set(rows) == set(cells), log
+    assert {s: rows[s][TINY] for s in cells} == dict.fromkeys(cells, "2"), log
+    assert all(rows[s]["review"] == "" for s in secrets), rows
+    runs = {s: json.loads((out / "results" / s / f"{TINY}.json").read_text()) for s in cells}
+    reports = {}
+    for student in cells:
+        for report in attacks.reports(out / "autograded" / student / f"{TINY}.ipynb"):
+            reports[report["attack"]] = report | {"student": student}
+    assert set(reports) == {"killer", "snooper", "forker", "lingerer"}, reports
+    # each timed attack overlapped honest jobs graded at the same time
+    for name in ("killer", "snooper", "forker"):
+        window = (reports[name]["start"], reports[name]["end"])
+        beside = [
+            s for s in secrets if runs[s]["started"] < window[1] and runs[s]["finished"] > window[0]
+        ]
+        assert beside, (name, window, {s: (r["started"], r["finished"]) for s, r in runs.items()})
+    killer, snooper, forker = reports["killer"], reports["snooper"], reports["forker"]
+    assert (killer["seen"], killer["killed"]) == (0, 0), killer
+    # (a token in /tmp from outside this class is no classmate's: only theirs count)
+    assert set(snooper["secrets"]) & set(secrets.values()) == set(), snooper
+    assert snooper["written"] == [] and snooper["folders"] == [], snooper
+    assert (snooper["environ"], snooper["cwd"], snooper["memory"]) == (0, 0, 0), snooper
+    assert forker["refused"] and forker["forked"] < 256, forker
+    # the flood: graded on its content, its outputs cut to their ends
+    flooded = (out / "autograded" / "g-flood" / f"{TINY}.ipynb").read_text()
+    assert len(flooded) < 2_000_000 and "FLOOD-HEAD" in flooded and "FLOOD-TAIL" in flooded
+    assert "characters cut by the grader" in flooded and "outputs of this cell dropped" in flooded
+    assert (out / "feedback" / "g-flood" / f"{TINY}.html").stat().st_size < 3_000_000
+    # nothing left behind: no lingering process, no process or /tmp file of any slot user
+    assert _cmdlines_with(marker) == []
+    for user in sorted({run["user"] for run in runs.values()}):
+        with slots.hold(user) as slot:  # between other commands' jobs, if any
+            assert slots.processes_of(slot.uid) == [], user
+            left = [p for p in Path("/tmp").iterdir() if p.lstat().st_uid == slot.uid]
+            assert left == [], left
+    assert not (out / ".work" / "jobs").exists()
+
+
 @pytest.mark.slow
 def test_an_output_folder_the_grading_user_cannot_reach_is_refused(tmp_path: Path) -> None:
-    isolation = _isolation_or_skip()
+    _isolation_or_skip()
     course = tiny_course(tmp_path / "course")
     _write(tmp_path / "in" / "ada" / f"{TINY}.ipynb", tiny_notebook())
     tmp_path.chmod(0o700)
@@ -556,7 +721,7 @@ def test_an_output_folder_the_grading_user_cannot_reach_is_refused(tmp_path: Pat
                str(tmp_path / "out"), "--course", str(course)]  # fmt: skip
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert f"{isolation.user!r} cannot reach" in result.stderr
+    assert "the grading users (gan-grader-N) cannot reach" in result.stderr
 
 
 POSTGRES_BIN = Path("/usr/lib/postgresql")
