@@ -195,9 +195,12 @@ def lingerer(marker: str, seconds: float = 900) -> str:
                      stderr=subprocess.DEVNULL, start_new_session=True)
         kernel = str(os.getpid())
         pid = os.fork()
-        if pid == 0:
+        if pid == 0:  # a daemon: new session, second fork, no inherited pipes
             os.setsid()
             if os.fork() == 0:
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
                 os.execv(sys.executable, [sys.executable, "-c", killer, marker, kernel])
             os._exit(0)
         os.waitpid(pid, 0)

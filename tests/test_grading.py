@@ -188,12 +188,16 @@ UNSAFE_ENTRIES = [
 ]
 
 
-def write_unsafe_entries(handle: zipfile.ZipFile, prefix: str = "") -> None:
-    """Add every entry of :data:`UNSAFE_ENTRIES` to an open zip (links point at /etc)."""
-    for name, kind, _ in UNSAFE_ENTRIES:
+def write_unsafe_entries(handle: zipfile.ZipFile, prefix: str = "") -> list[tuple[str, str]]:
+    """Add every entry of :data:`UNSAFE_ENTRIES` to an open zip (links point at /etc), the
+    harmless-looking ones under ``prefix``; each entry's name and why it must be skipped."""
+    written = []
+    for name, kind, reason in UNSAFE_ENTRIES:
         relative = not name.startswith(("/", "C:", "..", "bob/.."))
         payload = "/etc/passwd" if kind == stat.S_IFLNK else "{}"
-        handle.writestr(*_entry(prefix + name if relative else name, kind, payload))
+        written.append((prefix + name if relative else name, reason))
+        handle.writestr(*_entry(written[-1][0], kind, payload))
+    return written
 
 
 def test_unsafe_zip_entries_are_skipped_with_a_note_and_the_rest_collected(tmp_path: Path) -> None:
@@ -660,14 +664,14 @@ def test_concurrent_attacks_leave_every_honest_student_alone(reachable_tmp: Path
         for student, cell in cells.items():
             notebook = attacks.with_cell(tiny_notebook(), cell)
             handle.writestr(f"export/{student}/{TINY}.ipynb", nbformat.writes(notebook))
-        write_unsafe_entries(handle, prefix="export/")
+        unsafe = write_unsafe_entries(handle, prefix="export/")
     archive.chmod(0o600)
     out = reachable_tmp / "out"
     log = _grade(archive, out, "--course", str(course), "--workers", "2", "--cell-timeout",
                  "120")  # fmt: skip
 
     # the zip: every unsafe entry named in a note, nothing written outside, the rest graded
-    for name, _, reason in UNSAFE_ENTRIES:
+    for name, reason in unsafe:
         assert re.search(rf"note: .*{re.escape(repr(name))}: {reason}", log), (name, log)
     outside = [p for p in reachable_tmp.parent.glob("escape*")] + list(Path("/tmp").glob("escape*"))
     assert outside == [], outside
