@@ -4,7 +4,10 @@ Every graded job's ``nbgrader_config.py`` ends with :data:`CONFIG`, which puts
 :class:`LimitedExecute` in ``Autograde``'s preprocessors in place of ``Execute`` (every
 ``Execute`` setting, such as the cell timeout, still applies) and lets the limits here replace
 nbgrader's ``LimitOutput`` line limit for streams, which keeps only a stream's first 1,000 lines
-and drops any stream output after them, a stderr stream that scores a test cell included.
+and drops any stream output after them, a stderr stream that scores a test cell included. It
+also waits up to 60 s (nbclient's default: 4 s) for a kernel's last outputs after a cell's
+reply: on a loaded host, a kernel that had just hit its memory cap answered late and nbgrader
+failed the whole notebook.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ c.Autograde.autograde_preprocessors = [
     _Limited if step in (_Execute, "nbgrader.preprocessors.Execute") else step for step in _chosen
 ]
 c.LimitOutput.max_lines = -1
+if "iopub_timeout" not in c.Execute:  # a busy host may deliver outputs late: wait, not fail
+    c.Execute.iopub_timeout = 60
 """
 
 

@@ -134,7 +134,8 @@ def test_limits_never_change_a_score(seed: int) -> None:
 
 def test_every_graded_job_runs_the_limited_executor() -> None:
     """The lines each job appends to its nbgrader_config.py put LimitedExecute in place of
-    Execute, keep the other preprocessors in order, and lift LimitOutput's line limit."""
+    Execute, keep the other preprocessors in order, lift LimitOutput's line limit and wait
+    longer for a kernel's last outputs."""
     from nbgrader.converters.autograde import Autograde
     from nbgrader.preprocessors import Execute
     from traitlets.config import Config
@@ -146,6 +147,7 @@ def test_every_graded_job_runs_the_limited_executor() -> None:
     assert chosen == [LimitedExecute if step is Execute else step for step in defaults]
     assert LimitedExecute in chosen and Execute not in chosen
     assert c.LimitOutput.max_lines == -1
+    assert c.Execute.iopub_timeout == 60  # nbclient's 4 s failed notebooks on a loaded host
 
 
 def test_the_kernel_gets_no_secret_of_the_grader(tmp_path) -> None:
