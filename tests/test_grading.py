@@ -473,13 +473,12 @@ def test_tamper_suite_on_the_tiny_assignment(reachable_tmp: Path) -> None:
 
     # re-run: only the ungraded submission is graded again, nothing is graded twice
     assert "1 to grade" in _grade(subs, out, "--course", str(course), status=1)
-    # once it is fixed (a corrected upload), the command succeeds
-    _write(subs / "kernel_dies" / f"{TINY}.ipynb", tiny_notebook())
-    assert "1 to grade" in _grade(subs, out, "--course", str(course))
-    assert _rows(out)["kernel_dies"]["total"] == "2"
-    # a lost result (a worker died) is graded again, the rest is kept
+    # a lost result (a worker died) is graded again, the rest is kept; once the ungraded one
+    # is fixed (a corrected upload), the command succeeds
     (out / "results" / "honest" / f"{TINY}.json").unlink()
-    assert "1 to grade" in _grade(subs, out, "--course", str(course))
+    _write(subs / "kernel_dies" / f"{TINY}.ipynb", tiny_notebook())
+    assert "2 to grade" in _grade(subs, out, "--course", str(course))
+    assert _rows(out)["kernel_dies"]["total"] == "2"
     assert {s: r for s, r in _rows(out).items() if s != "kernel_dies"} == {
         s: r for s, r in rows.items() if s != "kernel_dies"
     }
