@@ -25,6 +25,9 @@ import nbformat
 __all__ = ["Collection", "Submission", "collect", "normalise_name", "student_id", "unsafe_entry"]
 
 
+MAX_ENTRY_BYTES = 1024**3  # no notebook is near this; a zip bomb's entries are
+
+
 @dataclass
 class Submission:
     student: str
@@ -103,6 +106,8 @@ def unsafe_entry(member: zipfile.ZipInfo) -> str | None:
         return "an absolute path"
     if ".." in name.split("/"):
         return "a path that climbs out of the folder (..)"
+    if member.file_size > MAX_ENTRY_BYTES:  # zipfile never writes more than this size
+        return f"larger than {MAX_ENTRY_BYTES // 1024**2:,} MB once unpacked"
     return None
 
 

@@ -176,6 +176,13 @@ def _entry(name: str, kind: int, payload: str = "x") -> tuple[zipfile.ZipInfo, s
     return info, payload
 
 
+def _zip_bomb(handle: zipfile.ZipFile, name: str) -> None:
+    """An entry whose directory record says it unpacks to 1.5 GB (what a zip bomb's honest
+    record says; zipfile never writes more than the record's size)."""
+    handle.writestr(name, "{}")
+    handle.filelist[-1].file_size = 1536 * 1024**2
+
+
 UNSAFE_ENTRIES = [
     ("../../escape.txt", stat.S_IFREG, "a path that climbs out"),
     ("bob/../../../escape.ipynb", stat.S_IFREG, "a path that climbs out"),
@@ -185,6 +192,7 @@ UNSAFE_ENTRIES = [
     ("cy/passwd.ipynb", stat.S_IFLNK, "a symbolic link"),
     ("cy/fifo.ipynb", stat.S_IFIFO, "a device, pipe or socket"),
     ("cy/device.ipynb", stat.S_IFCHR, "a device, pipe or socket"),
+    ("cy/bomb.ipynb", stat.S_IFREG, "larger than 1,024 MB once unpacked"),
 ]
 
 
@@ -196,7 +204,10 @@ def write_unsafe_entries(handle: zipfile.ZipFile, prefix: str = "") -> list[tupl
         relative = not name.startswith(("/", "C:", "..", "bob/.."))
         payload = "/etc/passwd" if kind == stat.S_IFLNK else "{}"
         written.append((prefix + name if relative else name, reason))
-        handle.writestr(*_entry(written[-1][0], kind, payload))
+        if "bomb" in name:
+            _zip_bomb(handle, written[-1][0])
+        else:
+            handle.writestr(*_entry(written[-1][0], kind, payload))
     return written
 
 
