@@ -165,9 +165,9 @@ def _reason(text: str, limit: int = 600) -> str:
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
-def _autograde(submission: Submission, template: Template, folder: Path, out: Path,
-               isolation: Isolation, limits: Limits, slot: slots.Slot | None,
-               timeout: float, cell_timeout: int | None) -> dict[str, float] | str:  # fmt: skip
+def _autograde(submission: Submission, folder: Path, out: Path, isolation: Isolation,
+               limits: Limits, slot: slots.Slot | None, timeout: float,
+               cell_timeout: int | None) -> dict[str, float] | str:  # fmt: skip
     """Autograde in the job ``folder`` and copy feedback and notebook to ``out``; the scores,
     or the reason there are none."""
     write_kernelspec(folder / "jupyter", limits, folder / "home", slot and slot.user)
@@ -256,8 +256,8 @@ def grade(
                 folder = _job_folder(template, work, submission, slot)
                 try:
                     _seed_data(folder, mnist, slot)
-                    graded = _autograde(submission, template, folder, out, isolation, limits,
-                                        slot, timeout, cell_timeout)  # fmt: skip
+                    graded = _autograde(submission, folder, out, isolation, limits, slot,
+                                        timeout, cell_timeout)  # fmt: skip
                 finally:
                     if slot is not None:
                         slots.empty(slot)  # nothing of the job may touch the folder any more
