@@ -24,7 +24,7 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from . import book, jobs, results, sandbox, slots
@@ -178,14 +178,8 @@ def grade(args: argparse.Namespace) -> int:
         }  # fmt: skip
         for future in as_completed(futures):
             submission = futures[future]
-            try:
-                result = future.result()
-                book.record(db_url, result)
-                ok = not result["errors"] and not result["ungraded"]
-            except Exception as err:  # noqa: BLE001 - one broken job never stops the batch
-                print(f"\n{submission.student}/{submission.assignment}: {err}", file=sys.stderr)
-                ok = False
-            progress.update(ok)
+            template = templates[submission.assignment]
+            progress.update(settle(future, submission, template, out, isolation, db_url))
     roster = _roster(args.roster) if args.roster else None
     path = book.write_csv(out, wanted, roster, notes)
     shutil.rmtree(work / "jobs", ignore_errors=True)
@@ -198,6 +192,28 @@ def grade(args: argparse.Namespace) -> int:
             print(f"  {line}", file=sys.stderr)
         return 1
     return 0
+
+
+def settle(future: Future, submission: Submission, template: jobs.Template, out: Path,
+            isolation: sandbox.Isolation, db_url: str) -> bool:  # fmt: skip
+    """Store and record a finished job's result (``ungraded`` with the reason when the job
+    raised); whether it was graded without errors. One broken job never stops the batch."""
+    try:
+        result = future.result()
+    except Exception as err:  # noqa: BLE001 - stored as ungraded, never lost
+        reason = f"grader error ({type(err).__name__}): {err}"
+        try:
+            result = jobs.store_failure(submission, template, out, isolation, reason)
+        except OSError as failed:  # no result file: listed at the end, graded by a re-run
+            print(f"\n{submission.student}/{submission.assignment}: {reason}; no result stored "
+                  f"({failed})", file=sys.stderr)  # fmt: skip
+            return False
+    try:
+        book.record(db_url, result)
+    except Exception as err:  # noqa: BLE001 - the result file stands; a re-run records it
+        print(f"\n{submission.student}/{submission.assignment}: not in the gradebook "
+              f"({type(err).__name__}: {err})", file=sys.stderr)  # fmt: skip
+    return not result["errors"] and not result["ungraded"]
 
 
 def _ungraded(out: Path, todo: list[Submission]) -> list[str]:

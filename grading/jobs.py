@@ -34,7 +34,15 @@ from .execute import CONFIG
 from .sandbox import Isolation, Limits, isolated_command, run, write_kernelspec
 from .scan import scan_notebook
 
-__all__ = ["Template", "grade", "load_result", "nbgrader_env", "prepare_template", "run_nbgrader"]
+__all__ = [
+    "Template",
+    "grade",
+    "load_result",
+    "nbgrader_env",
+    "prepare_template",
+    "run_nbgrader",
+    "store_failure",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -212,6 +220,61 @@ def _slot(isolation: Isolation) -> Iterator[slots.Slot | None]:
         yield slot
 
 
+def _new_result(submission: Submission, template: Template, isolation: Isolation) -> dict[str, Any]:
+    """A submission's result before it is graded: every score 0, nothing flagged yet."""
+    return {
+        "student": submission.student,
+        "assignment": submission.assignment,
+        "submission_sha256": submission.sha256,
+        "source_sha256": template.source_sha256,
+        "original_name": submission.path.name,
+        "max_scores": template.max_scores,
+        "scores": {grade_id: 0.0 for grade_id in template.max_scores},
+        "flags": [],
+        "errors": [],
+        "ungraded": None,
+        "user": None,
+        "isolation": isolation.describe(),
+        "started": round(time.time(), 3),
+    }
+
+
+def _store(out: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """Total the scores (none when ungraded), time the job and write the result file."""
+    result["score"] = None if result["ungraded"] else sum(result["scores"].values())
+    result["max_score"] = sum(result["max_scores"].values())
+    result["finished"] = round(time.time(), 3)
+    result["seconds"] = round(result["finished"] - result["started"], 2)
+    results.write(out, result)
+    return result
+
+
+def store_failure(submission: Submission, template: Template, out: Path, isolation: Isolation,
+                  reason: str) -> dict[str, Any]:  # fmt: skip
+    """Store ``submission`` as ungraded with ``reason`` (when its job could not even do that)."""
+    result = _new_result(submission, template, isolation)
+    result["ungraded"] = _reason(reason)
+    return _store(out, result)
+
+
+def _in_slot(submission: Submission, template: Template, out: Path, work: Path,
+             isolation: Isolation, limits: Limits, mnist: Path | None, timeout: float,
+             cell_timeout: int | None,
+             result: dict[str, Any]) -> dict[str, float] | str:  # fmt: skip
+    """Autograde while holding a slot, in a fresh job folder; the scores or why there are none."""
+    with _slot(isolation) as slot:
+        result["user"] = slot and slot.user
+        folder = _job_folder(template, work, submission, slot)
+        try:
+            _seed_data(folder, mnist, slot)
+            return _autograde(submission, folder, out, isolation, limits, slot, timeout,
+                              cell_timeout)  # fmt: skip
+        finally:
+            if slot is not None:
+                slots.empty(slot)  # nothing of the job may touch the folder any more
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def grade(
     submission: Submission,
     template: Template,
@@ -229,48 +292,20 @@ def grade(
     bounds the whole submission. A submission nbgrader cannot score (it was stopped, its
     kernel died, the grader failed) is stored as ``ungraded`` with the reason.
     """
-    started = time.time()
-    result: dict[str, Any] = {
-        "student": submission.student,
-        "assignment": submission.assignment,
-        "submission_sha256": submission.sha256,
-        "source_sha256": template.source_sha256,
-        "original_name": submission.path.name,
-        "max_scores": template.max_scores,
-        "scores": {grade_id: 0.0 for grade_id in template.max_scores},
-        "flags": scan_notebook(submission.path),
-        "errors": [],
-        "ungraded": None,
-        "user": None,
-        "isolation": isolation.describe(),
-        "started": round(started, 3),
-    }
+    result = _new_result(submission, template, isolation)
     try:
         nbformat.read(submission.path, as_version=4)
     except Exception as err:  # noqa: BLE001 - any unreadable file scores zero, with a reason
         result["errors"].append(f"not a readable notebook ({type(err).__name__}): scored 0")
+        return _store(out, result)
+    try:
+        result["flags"] = scan_notebook(submission.path)
+        graded = _in_slot(submission, template, out, work, isolation, limits, mnist, timeout,
+                          cell_timeout, result)  # fmt: skip
+    except Exception as err:  # noqa: BLE001 - reported as ungraded, never lost
+        graded = f"grader error ({type(err).__name__}): {_reason(str(err))}"
+    if isinstance(graded, str):
+        result["ungraded"] = graded
     else:
-        try:
-            with _slot(isolation) as slot:
-                result["user"] = slot and slot.user
-                folder = _job_folder(template, work, submission, slot)
-                try:
-                    _seed_data(folder, mnist, slot)
-                    graded = _autograde(submission, folder, out, isolation, limits, slot,
-                                        timeout, cell_timeout)  # fmt: skip
-                finally:
-                    if slot is not None:
-                        slots.empty(slot)  # nothing of the job may touch the folder any more
-                    shutil.rmtree(folder, ignore_errors=True)
-        except Exception as err:  # noqa: BLE001 - reported as ungraded, never lost
-            graded = f"grader error ({type(err).__name__}): {_reason(str(err))}"
-        if isinstance(graded, str):
-            result["ungraded"] = graded
-        else:
-            result["scores"].update(graded)
-    result["score"] = None if result["ungraded"] else sum(result["scores"].values())
-    result["max_score"] = sum(template.max_scores.values())
-    result["finished"] = round(time.time(), 3)
-    result["seconds"] = round(result["finished"] - started, 2)
-    results.write(out, result)
-    return result
+        result["scores"].update(graded)
+    return _store(out, result)

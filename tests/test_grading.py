@@ -22,6 +22,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from concurrent.futures import Future
 from pathlib import Path
 
 import grading_attacks as attacks
@@ -32,8 +33,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from nbtools import ROOT, grade_cells, source_notebook
 
 from grading import __main__ as cli
-from grading import book, sandbox
-from grading.collect import collect, normalise_name, student_id
+from grading import book, jobs, results, sandbox
+from grading.collect import Submission, collect, normalise_name, student_id
 from grading.scan import scan_notebook, scan_source
 
 # ---------------------------------------------------------------------------------------------
@@ -278,6 +279,21 @@ def test_scan_leaves_ordinary_code_alone(source: str) -> None:
     assert scan_source(source) == []
 
 
+def test_scan_reports_a_cell_too_deep_to_parse_and_scans_the_others(tmp_path: Path) -> None:
+    """Thousands of nested operators make the parser raise (RecursionError, MemoryError): the
+    cell is flagged for the instructor, never a crash of the batch or a silent pass."""
+    nb = tiny_notebook()
+    nb.cells.insert(0, new_code_cell("x = " + "+".join(["a"] * 200_000)))
+    nb.cells.insert(1, new_code_cell("y = " + "-" * 100_000 + "1"))
+    nb.cells.append(new_code_cell("import torch\ntorch.equal = lambda *a: True"))
+    flags = scan_notebook(_write(tmp_path / f"{TINY}.ipynb", nb))
+    assert flags == [
+        "cell 0: could not be scanned (nested too deeply or not text): read it",
+        "cell 1: could not be scanned (nested too deeply or not text): read it",
+        "cell 6, line 2: torch.equal = lambda *a: True",
+    ]
+
+
 def test_scan_of_every_master_notebook_is_clean() -> None:
     for master in sorted((ROOT / "solutions").glob("*/*.ipynb")):
         assert scan_notebook(master) == [], master.name
@@ -330,6 +346,47 @@ def test_csv_has_one_column_per_assignment_the_roster_and_the_review(tmp_path: P
     assert (rows[2]["01-a"], rows[2]["02-b"], rows[2]["total"]) == ("", "2", "2")
     assert "01-a: ungraded: stopped after 1800 s" in rows[2]["review"]
     assert (rows[3]["total"], rows[3]["review"]) == ("0", "note: no notebook to grade")
+
+
+def _lone_submission(tmp_path: Path) -> tuple[Submission, jobs.Template, sandbox.Isolation]:
+    """Ada's correct tiny notebook, and a template whose folder holds nothing (so that any job
+    preparing a course from it fails)."""
+    path = _write(tmp_path / "in" / "ada" / f"{TINY}.ipynb", tiny_notebook())
+    template = jobs.Template(TINY, tmp_path / "empty-template", "f" * 64,
+                             {"test_double": 1.0, "test_square": 1.0})  # fmt: skip
+    return Submission("ada", TINY, path, "0" * 64), template, sandbox.Isolation(False, False, ())
+
+
+def test_a_job_that_fails_is_stored_as_ungraded_with_its_reason(tmp_path: Path) -> None:
+    submission, template, isolation = _lone_submission(tmp_path)
+    out = tmp_path / "out"
+    returned = jobs.grade(submission, template, out, tmp_path / "work", isolation,
+                          sandbox.Limits(), None, timeout=60)  # fmt: skip
+    stored = results.read(out, "ada", TINY)
+    assert stored == returned
+    assert stored["ungraded"].startswith("grader error (FileNotFoundError): "), stored
+    assert "gradebook.db" in stored["ungraded"] and stored["score"] is None
+    assert not results.final(stored, submission.sha256, template.source_sha256)  # re-run grades it
+
+
+def test_a_worker_that_raised_leaves_an_ungraded_result_and_a_gradebook_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    submission, template, isolation = _lone_submission(tmp_path)
+    out, db_url = tmp_path / "out", f"sqlite:///{tmp_path / 'gradebook.db'}"
+    future: Future = Future()
+    future.set_exception(MemoryError("the worker thread ran out of memory"))
+    assert cli.settle(future, submission, template, out, isolation, db_url) is False
+    stored = results.read(out, "ada", TINY)
+    assert stored["ungraded"] == "grader error (MemoryError): the worker thread ran out of memory"
+    assert book.write_csv(out, [TINY]).read_text().splitlines()[1] == (
+        f"ada,,0,{TINY}: ungraded: grader error (MemoryError): the worker thread ran out of memory"
+    )
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id=book.COURSE_ID) as gb:
+        assert [student.id for student in gb.students] == ["ada"]  # recorded, with no scores
 
 
 def test_progress_line_counts_and_estimates() -> None:
