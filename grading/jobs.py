@@ -31,7 +31,7 @@ import nbformat
 from . import results, slots
 from .collect import Submission
 from .execute import CONFIG
-from .sandbox import Isolation, Limits, isolated_command, run, write_kernelspec
+from .sandbox import Isolation, Limits, isolated_command, private_scratch, run, write_kernelspec
 from .scan import scan_notebook
 
 __all__ = [
@@ -189,7 +189,9 @@ def _autograde(submission: Submission, folder: Path, out: Path, isolation: Isola
     student, assignment = submission.student, submission.assignment
     command = [_bin("nbgrader"), "autograde", assignment, "--student", student, "--force"]
     command += [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
-    finished = run(isolated_command(command, isolation), folder, env, timeout)
+    needed = [folder, REPO, Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable)]
+    isolated = isolated_command(command, isolation, limits, private_scratch(needed))
+    finished = run(isolated, folder, env, timeout)
     if finished.timed_out:
         return f"stopped after {timeout:.0f} s (--submission-timeout), before nbgrader finished"
     scores = _scores(folder, assignment, student)

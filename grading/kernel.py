@@ -5,7 +5,9 @@ notebook's working directory, inside the job's namespaces. It copies the connect
 the job's home folder (which the slot's user owns; the original is readable by root only),
 keeps only the environment variables a kernel needs (the grader's own, such as a database
 password, never reach student code), sets the resource limits and a private umask, drops every
-privilege and replaces itself with ``python -m ipykernel_launcher``. Student code therefore
+privilege for good (``no_new_privs``: no setuid or setgid program, such as a host's
+``crontab``, ``at`` or ``su``, gives it any right back) and replaces itself with
+``python -m ipykernel_launcher``. Student code therefore
 starts with the limits in force, as a user who cannot read the gradebook, with its home and
 temporary files in a folder only that user can open.
 """
@@ -13,6 +15,7 @@ temporary files in a folder only that user can open.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import pwd
 import resource
@@ -40,6 +43,20 @@ def _limit(kind: int, value: int) -> None:
     resource.setrlimit(kind, (value, value))
 
 
+PR_SET_NO_NEW_PRIVS = 38  # <linux/prctl.h>
+
+
+def _no_new_privileges() -> None:
+    """Set ``no_new_privs``, inherited by every child: ``execve`` of a setuid or setgid program
+    no longer changes the ids, so nothing the kernel starts can schedule work (``crontab``,
+    ``at``) that outlives its job or regain a privilege."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise SystemExit(
+            f"grading.kernel: prctl(NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--connection-file", required=True)
@@ -63,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     _limit(resource.RLIMIT_CPU, args.cpu_seconds)
     _limit(resource.RLIMIT_CORE, 0)
     os.umask(0o077)  # what the student's code creates is its own: nobody else may read it
+    _no_new_privileges()
     if args.user is not None:
         os.setgroups([])
         os.setgid(account.pw_gid)

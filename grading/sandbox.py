@@ -6,6 +6,11 @@ network, IPC and mount namespaces (``unshare --net --pid --ipc --fork --mount-pr
 - its ``/proc`` lists only the job's own processes, so a kernel cannot see, signal, trace or
   read (``cwd``, ``environ``, ``cmdline``) any process of another job or of the host;
 - only loopback is up: nbgrader and its kernel talk over 127.0.0.1, nothing else is reachable;
+- the shared writable folders (``/dev/shm``, ``/tmp``, ``/var/tmp``, ``/run/lock``) are replaced
+  by empty ``tmpfs`` of the job's own, capped in size (``Limits.scratch_bytes`` each): a kernel
+  sees no other job's files there, cannot fill the host's shared memory, and what it wrote is
+  gone with the namespace (a folder that holds the job folder, the course or Python, such as
+  ``/tmp`` when ``--out`` lies under it, is kept and cleaned by :func:`grading.slots.empty`);
 - when nbgrader exits, or is killed (``--kill-child``: killing ``unshare`` kills it), the kernel
   ends every other process of the namespace: nothing a student starts outlives the job.
 
@@ -36,8 +41,8 @@ from pathlib import Path
 from . import slots
 from .outputs import Clipped
 
-__all__ = ["Finished", "Isolation", "Limits", "can_reach", "isolated_command", "probe", "run",
-           "write_kernelspec"]  # fmt: skip
+__all__ = ["Finished", "Isolation", "Limits", "can_reach", "isolated_command", "private_scratch",
+           "probe", "run", "write_kernelspec"]  # fmt: skip
 
 NAMESPACES = ["unshare", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc"]
 LOG_KEEP = 20_000  # characters kept at each end of a job's log
@@ -50,6 +55,7 @@ class Limits:
     memory_bytes: int = 6 * 1024**3
     processes: int = 256
     cpu_seconds: int = 3600
+    scratch_bytes: int = 256 * 1024**2  # each private /dev/shm, /tmp, /var/tmp, /run/lock
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,8 @@ class Isolation:
         if self.complete:
             return (
                 "isolated: each job in its own PID, network (loopback only), IPC and mount "
-                f"namespaces, its kernel as the job's own user ({slots.USER_PREFIX}N), with "
-                "memory, process and CPU-time limits"
+                "namespaces with private temporary folders, its kernel as the job's own user "
+                f"({slots.USER_PREFIX}N), with memory, process and CPU-time limits"
             )
         return "NOT isolated: " + "; ".join(self.reasons)
 
@@ -82,7 +88,8 @@ def _probe_namespaces() -> str | None:
     """None if a job's namespaces can be made here, else why not."""
     if not all(map(shutil.which, ("unshare", "ip"))):
         return "unshare or ip (util-linux, iproute2) is not installed"
-    script = "ip link set lo up && ip -o link show lo && ls /proc"
+    mount = _mount_scratch(Path("/tmp"), 1 << 20)  # a private temporary folder can be made
+    script = f"ip link set lo up && {mount} && ip -o link show lo && ls /proc"
     result = _run([*NAMESPACES, "sh", "-c", script])
     pids = [name for name in result.stdout.split() if name.isdigit()]
     if result.returncode != 0 or "UP" not in result.stdout or len(pids) > 4:
@@ -149,12 +156,34 @@ def write_kernelspec(folder: Path, limits: Limits, home: Path, user: str | None)
     return folder
 
 
-def isolated_command(command: list[str], isolation: Isolation) -> list[str]:
-    """``command`` as the first process of a job's own namespaces, when the host can."""
+def _mount_scratch(folder: Path, size: int) -> str:
+    """Shell: an empty tmpfs of ``size`` bytes on ``folder``, writable by all (sticky)."""
+    return f"mount -t tmpfs -o size={size},mode=1777,nosuid,nodev tmpfs {shlex.quote(str(folder))}"
+
+
+def private_scratch(needed: list[Path]) -> list[Path]:
+    """The shared writable folders (:data:`grading.slots.WORLD_WRITABLE`) a job can be given
+    private copies of: those that exist and hold none of the ``needed`` paths (the job
+    folder, the course, the Python installation), which an empty tmpfs would hide."""
+    inside = [path.resolve() for path in needed]
+    return [
+        folder
+        for folder in slots.WORLD_WRITABLE
+        if folder.is_dir()
+        and not folder.is_symlink()
+        and not any(path.is_relative_to(folder.resolve()) for path in inside)
+    ]
+
+
+def isolated_command(command: list[str], isolation: Isolation, limits: Limits,
+                     scratch: list[Path]) -> list[str]:  # fmt: skip
+    """``command`` as the first process of a job's own namespaces, with an empty tmpfs on
+    each ``scratch`` folder (see :func:`private_scratch`), when the host can."""
     if not isolation.namespaces:
         return command
+    steps = ["ip link set lo up"] + [_mount_scratch(f, limits.scratch_bytes) for f in scratch]
     quoted = " ".join(shlex.quote(part) for part in command)
-    return [*NAMESPACES, "sh", "-c", f"ip link set lo up && exec {quoted}"]
+    return [*NAMESPACES, "sh", "-c", " && ".join([*steps, f"exec {quoted}"])]
 
 
 @dataclass(frozen=True)

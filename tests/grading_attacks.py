@@ -8,7 +8,8 @@ scripts in the positive controls, which show that each attack does harm where no
 it (same user, no namespaces): a pass of the suite then means the isolation stopped it.
 
 Honest students in the suite keep a secret (``SECRET-`` and 16 hex digits) in their data
-folder, their home and the shared ``/tmp``; a snooper succeeds if it reads any such token.
+folder, their home, the shared ``/tmp`` and (readable by all) ``/dev/shm``; a snooper succeeds
+if it reads any such token.
 """
 
 from __future__ import annotations
@@ -149,7 +150,10 @@ def snooper(seconds: float) -> str:
             for folder in ("/tmp", "/var/tmp", "/dev/shm"):
                 explore(folder, 1)
             time.sleep(0.2)
-        report = {"attack": "snooper", "start": start, "end": time.time()}
+        with open("/proc/self/status") as handle:  # 1: no setuid program gives rights back
+            status = dict(line.split(":", 1) for line in handle if ":" in line)
+        report = {"attack": "snooper", "start": start, "end": time.time(),
+                  "no_new_privs": int(status.get("NoNewPrivs", "0"))}
         report |= {key: sorted(value) if key in ("secrets", "written", "folders") else len(value)
                    for key, value in found.items()}
         print("ATTACK-REPORT " + json.dumps(report), flush=True)
@@ -244,7 +248,8 @@ def flood(megabytes: int) -> str:
 
 def honest(secret: str, hold: float) -> str:
     """An honest student's extra cell: keep ``secret`` in the data folder, the home, the
-    temporary folder and the shared ``/tmp``, and stay busy for ``hold`` seconds."""
+    temporary folder and the shared ``/tmp``, and world-readable in ``/dev/shm`` (only a
+    private ``/dev/shm`` per job hides that one), and stay busy for ``hold`` seconds."""
     return _cell(
         """\
         import os, pathlib, tempfile, time
@@ -252,6 +257,10 @@ def honest(secret: str, hold: float) -> str:
                   "/tmp")
         for folder in places:
             (pathlib.Path(folder) / f"secret-{secret}.txt").write_text(secret)
+        # careless: readable by anyone who can see the host's shared memory
+        shared = pathlib.Path("/dev/shm") / f"secret-{secret}.txt"
+        shared.write_text(secret)
+        shared.chmod(0o644)
         time.sleep(hold)
         """,
         secret=secret,

@@ -689,6 +689,7 @@ def test_the_attacks_do_harm_where_nothing_stops_them(reachable_tmp: Path) -> No
         victim.kill()
         victim.wait()
         assert secret in snooped["secrets"] and snooped["environ"] >= 1, snooped
+        assert snooped["no_new_privs"] == 0, snooped  # the flag is the grader's doing
         assert snooped["written"] == [str(reachable_tmp / "victim2" / "data")], snooped
         marker = f"gan-linger-{os.urandom(6).hex()}"
         _as_user(slot, attacks.lingerer(marker, seconds=120))
@@ -766,6 +767,7 @@ def test_concurrent_attacks_leave_every_honest_student_alone(reachable_tmp: Path
     assert set(snooper["secrets"]) & set(secrets.values()) == set(), snooper
     assert snooper["written"] == [] and snooper["folders"] == [], snooper
     assert (snooper["environ"], snooper["cwd"], snooper["memory"]) == (0, 0, 0), snooper
+    assert snooper["no_new_privs"] == 1, snooper
     assert forker["refused"] and forker["forked"] < 256, forker
     # the flood: graded on its content, its outputs cut to their ends
     flooded = (out / "autograded" / "g-flood" / f"{TINY}.ipynb").read_text()
@@ -777,7 +779,8 @@ def test_concurrent_attacks_leave_every_honest_student_alone(reachable_tmp: Path
     for user in sorted({run["user"] for run in runs.values()}):
         with slots.hold(user) as slot:  # between other commands' jobs, if any
             assert slots.processes_of(slot.uid) == [], user
-            left = [p for p in Path("/tmp").iterdir() if p.lstat().st_uid == slot.uid]
+            left = [p for shared in (Path("/tmp"), Path("/dev/shm")) for p in shared.iterdir()
+                    if p.lstat().st_uid == slot.uid]  # fmt: skip
             assert left == [], left
     assert not (out / ".work" / "jobs").exists()
 
