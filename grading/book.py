@@ -21,15 +21,31 @@ from .jobs import nbgrader_env, run_nbgrader
 __all__ = ["ensure_assignment", "record", "write_csv"]
 
 COURSE_ID = "gan-course"
+ATTEMPTS = 6  # tries of an operation another host may be doing at the same time
+
+
+def _gradebook(db_url: str):  # noqa: ANN202 - nbgrader's Gradebook (imported late: slow)
+    """nbgrader's gradebook at ``db_url``. Hosts that open a fresh database at the same time
+    all create its tables, and all but one fail (``relation "alembic_version" already
+    exists``): such a failure is retried once the tables are there."""
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(ATTEMPTS - 1):
+        try:
+            return Gradebook(db_url, course_id=COURSE_ID)
+        except SQLAlchemyError:
+            time.sleep(1 + attempt)
+    return Gradebook(db_url, course_id=COURSE_ID)
 
 
 def ensure_assignment(db_url: str, assignment: str, work: Path, course: Path) -> None:
     """Make the gradebook know the cells of ``course``'s assignment (once; safe for
     concurrent hosts)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    for attempt in range(6):
-        with Gradebook(db_url, course_id=COURSE_ID) as gb:
+    for attempt in range(ATTEMPTS):
+        with _gradebook(db_url) as gb:
             try:
                 gb.find_assignment(assignment)
                 return
@@ -46,7 +62,7 @@ def ensure_assignment(db_url: str, assignment: str, work: Path, course: Path) ->
                          f"--CourseDirectory.db_url={db_url}", env=nbgrader_env({}))  # fmt: skip
             return
         except RuntimeError:
-            if attempt == 5:
+            if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(1 + attempt)  # another host is creating it: look again
 
@@ -54,10 +70,10 @@ def ensure_assignment(db_url: str, assignment: str, work: Path, course: Path) ->
 def record(db_url: str, result: dict[str, Any]) -> None:
     """Store one result's scores in the gradebook (idempotent: a regrade overwrites); an
     ungraded result removes the submission's scores, so that no stale grade stands."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     student, assignment = result["student"], result["assignment"]
-    with warnings.catch_warnings(), Gradebook(db_url, course_id=COURSE_ID) as gb:
+    with warnings.catch_warnings(), _gradebook(db_url) as gb:
         # nbgrader's add_submission trips an SQLAlchemy autoflush warning; the rows are right
         warnings.simplefilter("ignore")
         gb.update_or_create_student(student)

@@ -7,7 +7,8 @@ nbgrader's ``LimitOutput`` line limit for streams, which keeps only a stream's f
 and drops any stream output after them, a stderr stream that scores a test cell included. It
 also waits up to 60 s (nbclient's default: 4 s) for a kernel's last outputs after a cell's
 reply: on a loaded host, a kernel that had just hit its memory cap answered late and nbgrader
-failed the whole notebook.
+failed the whole notebook. A kernel may take up to 180 s (nbclient: 60 s) to start, for the
+same reason.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ c.Autograde.autograde_preprocessors = [
 c.LimitOutput.max_lines = -1
 if "iopub_timeout" not in c.Execute:  # a busy host may deliver outputs late: wait, not fail
     c.Execute.iopub_timeout = 60
+if "startup_timeout" not in c.Execute:  # and start a kernel late (nbclient waits 60 s)
+    c.Execute.startup_timeout = 180
 """
 
 

@@ -833,15 +833,33 @@ def postgres(reachable_tmp: Path):
 
 
 def _gradebook_scores(db_url: str) -> dict[tuple[str, str], float]:
-    from nbgrader.api import Gradebook
+    """(student, grade id) -> score of every graded submission in the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
 
+    scores = {}
     with Gradebook(db_url, course_id=book.COURSE_ID) as gb:
-        return {
-            (student.id, grade.name): grade.score
-            for student in gb.students
-            for grade in gb.find_submission_notebook(TINY, TINY, student.id).grades
-            if grade.cell_type == "code"
-        }
+        for student in gb.students:
+            try:
+                notebook = gb.find_submission_notebook(TINY, TINY, student.id)
+            except MissingEntry:  # a student without a graded submission: no scores
+                continue
+            scores |= {(student.id, g.name): g.score for g in notebook.grades
+                       if g.cell_type == "code"}  # fmt: skip
+    return scores
+
+
+def _assert_all_graded(out: Path, students: set[str], log: str) -> None:
+    """Every student has a graded result file and a score in ``grades.csv``; else fail,
+    naming each student without one and why."""
+    rows = _rows(out) if (out / "grades.csv").exists() else {}
+    lacking = {}
+    for student in sorted(students):
+        stored = results.read(out, student, TINY)
+        if stored is None or stored.get("ungraded") or stored.get("score") is None:
+            lacking[student] = "no result file" if stored is None else stored.get("ungraded")
+        elif rows.get(student, {}).get(TINY, "") == "":
+            lacking[student] = "no score in grades.csv"
+    assert lacking == {}, f"students without a grade in {out}: {lacking}\n{log}"
 
 
 @pytest.mark.slow
@@ -885,8 +903,14 @@ def test_two_shards_share_one_postgresql_gradebook(reachable_tmp: Path, postgres
     ]
     logs = [shard.communicate(timeout=600)[0] for shard in shards]
     assert [shard.returncode for shard in shards] == [0, 0], "\n".join(logs)
+    for k, log in zip((1, 2), logs, strict=True):
+        mine = {s for s in bodies if cli.in_shard(s, (k, 2))}
+        _assert_all_graded(reachable_tmp / f"host{k}", mine, log)
     single = reachable_tmp / "single"
-    _grade(subs, single, "--course", str(course), "--workers", "2")
+    log = _grade(subs, single, "--course", str(course), "--workers", "2")
+    _assert_all_graded(single, set(bodies), log)
     expected = _gradebook_scores(f"sqlite:///{single / 'gradebook.db'}")
-    assert len(expected) == 2 * len(bodies)
-    assert _gradebook_scores(postgres) == expected
+    lacking = sorted(set(bodies) - {student for student, _ in expected})
+    assert len(expected) == 2 * len(bodies), f"no scores in the gradebook for {lacking}\n{log}"
+    shared = _gradebook_scores(postgres)
+    assert shared == expected, f"PostgreSQL {shared}\nsingle host {expected}\n" + "\n".join(logs)
