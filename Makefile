@@ -30,11 +30,11 @@ lab: install  ## open the course in JupyterLab (extra options: make lab LAB_ARGS
 test: install  ## the whole suite except the real-browser test: helpers, notebooks, nbgrader, grading
 	$(BIN)/python -m pytest -n 2 -q --durations=10 -m "not browser"
 
-test-browser: install  ## every lesson in JupyterLab and headless Chromium (one worker, minutes)
+test-browser: install  ## every lesson in JupyterLab and headless Chromium (one worker, about 5 min)
 	$(BIN)/python -m pytest -q -m browser --durations=5
 
-test-fast: install  ## unit tests only (seconds): no notebook execution, no nbgrader
-	$(BIN)/python -m pytest -q -m "not slow"
+test-fast: install  ## unit tests (under a minute): no notebooks, nbgrader or exercise variants
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
 lint: install  ## ruff on helpers, tests and the master notebooks
 	$(BIN)/ruff check helpers grading tests solutions

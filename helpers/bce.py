@@ -30,6 +30,7 @@ from torch import nn
 from . import mlp_gan
 from .data import DeviceBatches
 from .training import batch_stream, train_gan
+from .validation import positive_number
 
 __all__ = [
     "BCELimitsConfig",
@@ -228,9 +229,8 @@ def mode_coverage(
     Taught in: 02-bce-limits, exercise 6.
     """
     samples, centers = _points(samples, "samples"), _points(centers, "centers")
-    for name, value in (("std", std), ("k", k)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
+    positive_number(std, "std")
+    positive_number(k, "k")
     distances = torch.cdist(samples, centers)  # [N, K]
     nearest_distance, nearest = distances.min(dim=1)  # [N], [N]
     good = nearest_distance <= k * std  # [N]

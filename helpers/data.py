@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .runtime import data_dir, env_flag
+from .validation import positive_int
 
 __all__ = [
     "DeviceBatches",
@@ -162,8 +163,7 @@ def pad_to(images: torch.Tensor, size: int = 32) -> torch.Tensor:
 
 def _mixture(centers: torch.Tensor, n: int, std: float, seed: int) -> torch.Tensor:
     """``n`` points drawn from an equal-weight mixture of isotropic Gaussians at ``centers``."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    positive_int(n, "n")
     if not std > 0:
         raise ValueError(f"std must be positive, got {std!r}")
     generator = torch.Generator().manual_seed(seed)
@@ -230,8 +230,7 @@ class DeviceBatches:
         device: torch.device | str = "cpu",
         seed: int = 0,
     ):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        positive_int(batch_size, "batch_size")
         if not isinstance(data, torch.Tensor):
             raise ValueError(f"data must be a torch.Tensor, got {type(data).__name__}")
         if data.dtype == torch.uint8:

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 __all__ = [
     "PRECISIONS",
@@ -39,6 +41,7 @@ __all__ = [
     "autocast_dtype",
     "check_samplewise",
     "compile_module",
+    "constant_leaky_relu_masks",
     "fast_optimizer",
     "frozen",
 ]
@@ -147,6 +150,42 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
             p.requires_grad_(True)
 
 
+def _leaky_relu_with_constant_mask(
+    input: torch.Tensor, negative_slope: float = 0.01, inplace: bool = False
+) -> torch.Tensor:
+    """``F.leaky_relu`` as ``input * mask``, the mask (1 or the slope) made without autograd."""
+    mask = torch.full_like(input, negative_slope).masked_fill_(input.detach() > 0, 1.0)
+    return input * mask  # [same shape as input]; out of place even when asked for inplace
+
+
+class _ConstantLeakyReLUMasks(TorchFunctionMode):
+    """Sends ``F.leaky_relu`` (so ``nn.LeakyReLU`` too) to the constant-mask version."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        if func is F.leaky_relu:
+            return _leaky_relu_with_constant_mask(*args, **(kwargs or {}))
+        return func(*args, **(kwargs or {}))
+
+
+@contextlib.contextmanager
+def constant_leaky_relu_masks() -> Iterator[None]:
+    """Inside the block, LeakyReLU multiplies by a mask that autograd treats as a constant.
+
+    The values and first derivatives are LeakyReLU's (the mask, 1 or the slope, is its
+    derivative). What changes is the double backward of a gradient penalty: LeakyReLU's second
+    derivative is 0, but autograd still pushes those zeros back through the whole forward pass
+    at the interpolates (every convolution's weight and input gradients there: 2 of the
+    double backward's 4 critic forwards' worth of work). With the mask a constant, that branch
+    of the graph does not exist, and the parameters' gradients are the same. Only
+    ``F.leaky_relu`` and ``nn.LeakyReLU`` are affected; other nonlinearities (a square root in
+    minibatch stddev) keep their second derivatives.
+
+    Taught in: 03-wgan, section 5.
+    """
+    with _ConstantLeakyReLUMasks():
+        yield
+
+
 def check_samplewise(module: nn.Module, name: str) -> None:
     """Raise ``ValueError`` if ``module`` has batch norm, whose output for one sample depends on
     the others in its batch: then one forward pass over real and fake images together would
@@ -233,14 +272,27 @@ class FastStep:
     channels-last, wrapped by :class:`compile_module`), so one step object can be passed to
     ``train_gan`` like a function.
 
+    A subclass whose networks take arguments that change every step (ProGAN's fade-in weight)
+    sets ``compile_refusal`` to the reason: ``torch.compile`` specialises on Python numbers
+    and would recompile every step, so such a step refuses ``FastOptions(compile=...)``.
+
     Args:
         options: :class:`FastOptions`; the defaults change nothing numerically.
+
+    Raises:
+        ValueError: ``compile`` asked of a step that sets ``compile_refusal``.
 
     Taught in: 01-vanilla-gan, section 5 (Why is it fast?).
     """
 
+    compile_refusal: str | None = None  # why this step cannot compile, or None
+
     def __init__(self, options: FastOptions | None = None):
         self.options = options or FastOptions()
+        if self.options.compile and self.compile_refusal is not None:
+            raise ValueError(
+                f"{type(self).__name__} does not compile: {self.compile_refusal}; drop compile"
+            )
         self._prepared: weakref.WeakKeyDictionary[nn.Module, Callable[..., Any]] = (
             weakref.WeakKeyDictionary()
         )

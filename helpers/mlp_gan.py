@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .fast import FastOptions, FastStep, frozen
+from .validation import positive_int
 
 __all__ = [
     "FastTrainStep",
@@ -33,11 +34,6 @@ __all__ = [
     "sample_noise",
     "train_step",
 ]
-
-
-def _check_positive_int(value: object, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def sample_noise(
@@ -56,8 +52,8 @@ def sample_noise(
 
     Taught in: 01-vanilla-gan, exercise 1.
     """
-    _check_positive_int(n, "n")
-    _check_positive_int(z_dim, "z_dim")
+    positive_int(n, "n")
+    positive_int(z_dim, "z_dim")
     return torch.randn(n, z_dim, device=device, generator=generator)
 
 
@@ -79,8 +75,8 @@ class Generator(nn.Module):
 
     def __init__(self, z_dim: int = 100, img_dim: int = 784):
         super().__init__()
-        _check_positive_int(z_dim, "z_dim")
-        _check_positive_int(img_dim, "img_dim")
+        positive_int(z_dim, "z_dim")
+        positive_int(img_dim, "img_dim")
         self.z_dim = z_dim
         self.net = nn.Sequential(
             nn.Linear(z_dim, 256),
@@ -117,7 +113,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, img_dim: int = 784, dropout: float = 0.3):
         super().__init__()
-        _check_positive_int(img_dim, "img_dim")
+        positive_int(img_dim, "img_dim")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.img_dim = img_dim
@@ -321,7 +317,7 @@ def generate(G: nn.Module, n: int = 64, z_dim: int = 100, seed: int = 0) -> torc
 
     Taught in: 01-vanilla-gan, exercise 7.
     """
-    _check_positive_int(n, "n")
+    positive_int(n, "n")
     device = next(G.parameters()).device
     z = sample_noise(n, z_dim, generator=torch.Generator().manual_seed(seed))  # [n, z_dim]
     flat = decode(G, z.to(device))  # [n, img_dim]

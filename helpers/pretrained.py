@@ -1,16 +1,15 @@
-"""Checkpoints the course trained with its own code, shipped inside the package.
+"""The checkpoints the course trained with its own code, by name, and their command line.
 
-Each ``helpers/weights/<name>.pt`` holds a format stamp, the model's constructor arguments,
-the recipe that produced it (data, schedule, iterations, seconds, machine, date, torch
-version) and its state dict. :func:`load` rebuilds the model with ``weights_only=True``, so a
-checkpoint can never run code. The files are package data (``pyproject.toml``), so a
-``pip install`` of the course (e.g. on Colab) ships them.
+:func:`registry` says which class each ``helpers/weights/<name>.pt`` holds and which function
+trains it; the file format itself (stamp, constructor arguments, recipe, weights, loading
+with ``weights_only=True``) is :mod:`helpers.model_files`.
 
 Command line::
 
     python -m helpers.pretrained info                 # recipe of every shipped checkpoint
     python -m helpers.pretrained train progan         # retrain and rewrite progan.pt
     python -m helpers.pretrained train progan --resume run.pt   # resumable after a kill
+    python -m helpers.pretrained evaluate progan      # score a shipped generator
 
 Lessons add their checkpoints to :func:`registry`.
 """
@@ -18,19 +17,30 @@ Lessons add their checkpoints to :func:`registry`.
 from __future__ import annotations
 
 import argparse
-import datetime
-import inspect
 import json
-import os
-import platform
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
+from . import metrics, progan, stylegan
+from .data import load_mnist, to_unit_range
+from .model_files import (
+    FORMAT,
+    MAX_BYTES,
+    VERSION,
+    WEIGHTS_DIR,
+    CheckpointError,
+    constructor_kwargs,
+    load_model,
+    path_of,
+    read,
+    write,
+)
 from .resume import Checkpoint
 
 __all__ = [
@@ -48,16 +58,8 @@ __all__ = [
     "read",
     "registry",
     "save",
+    "score_checkpoint",
 ]
-
-FORMAT = "gan-course-checkpoint"  # identifies the files this module writes
-VERSION = 1  # bump when the layout of the file changes; load() then refuses old files
-MAX_BYTES = 5_000_000  # every shipped file stays under 5 MB
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, from another format version, or does not fit its model."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,7 @@ class Entry:
 
 
 def registry() -> dict[str, Entry]:
-    """Every checkpoint the course ships, by name (lesson modules are imported only here)."""
-    from . import metrics, progan, stylegan
-
+    """Every checkpoint the course ships, by name."""
     return {
         "classifier": Entry(
             metrics.DigitClassifier,
@@ -103,41 +103,6 @@ def _entry(name: str) -> Entry:
     return entries[name]
 
 
-def path_of(name: str, weights_dir: str | Path | None = None) -> Path:
-    """Where checkpoint ``name`` lives: ``<weights_dir or helpers/weights>/<name>.pt``."""
-    return Path(weights_dir or WEIGHTS_DIR) / f"{name}.pt"
-
-
-def _regenerate_hint(name: str) -> str:
-    return f"regenerate it with `python -m helpers.pretrained train {name}`"
-
-
-def constructor_kwargs(model: nn.Module) -> dict[str, object]:
-    """The constructor arguments of ``model``, read from attributes of the same names.
-
-    Checkpointed classes keep each ``__init__`` argument as an attribute (``self.z_dim``);
-    tuples become lists so the values survive ``weights_only`` loading and JSON printing.
-    """
-    kwargs: dict[str, object] = {}
-    for parameter in list(inspect.signature(type(model).__init__).parameters.values())[1:]:
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        if not hasattr(model, parameter.name):
-            raise CheckpointError(
-                f"{type(model).__name__} does not keep its argument {parameter.name!r} as an "
-                "attribute, so it cannot be rebuilt from a checkpoint"
-            )
-        value = getattr(model, parameter.name)
-        kwargs[parameter.name] = list(value) if isinstance(value, tuple) else value
-    return kwargs
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    threads = torch.get_num_threads()
-    return f"{platform.platform()}, {cpu}, {os.cpu_count()} cores, torch threads {threads}"
-
-
 def save(
     name: str,
     model: nn.Module,
@@ -145,75 +110,20 @@ def save(
     weights_dir: str | Path | None = None,
     half: bool = False,
 ) -> Path:
-    """Write ``model`` and its recipe to ``<weights_dir>/<name>.pt`` (see the module docstring).
-
-    The machine, date and torch version are added to ``recipe``. With ``half=True``
-    floating-point tensors are stored as float16 (halving the file); :func:`load` restores
-    float32 either way.
+    """Write ``model`` as checkpoint ``name`` (:func:`helpers.model_files.write`), after
+    checking that it is the class the registry expects for that name.
 
     Raises:
-        CheckpointError: if the file would exceed :data:`MAX_BYTES` (try ``half=True``).
+        ValueError: for an unknown name.
+        CheckpointError: for a model of another class, or a file over
+            :data:`~helpers.model_files.MAX_BYTES` (try ``half=True``).
     """
     entry = _entry(name)
     if type(model) is not entry.model:
         raise CheckpointError(
             f"checkpoint {name!r} holds a {entry.model.__name__}, got {type(model).__name__}"
         )
-    stored = torch.float16 if half else torch.float32
-    state = {
-        key: value.detach().to("cpu", stored) if value.is_floating_point() else value.cpu()
-        for key, value in model.state_dict().items()
-    }
-    recipe = {
-        **recipe,
-        "machine": _machine(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "torch": torch.__version__,
-        "stored_dtype": str(stored),
-    }
-    checkpoint = {
-        "format": FORMAT,
-        "version": VERSION,
-        "name": name,
-        "class": f"{entry.model.__module__}.{entry.model.__qualname__}",
-        "kwargs": constructor_kwargs(model),
-        "recipe": json.loads(json.dumps(recipe)),  # plain lists, dicts, str and numbers only
-        "state_dict": state,
-    }
-    path = path_of(name, weights_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    torch.save(checkpoint, partial)
-    size = partial.stat().st_size
-    if size > MAX_BYTES:
-        partial.unlink()
-        raise CheckpointError(
-            f"{name}.pt would take {size:,} bytes, over the {MAX_BYTES:,} allowed; "
-            "store it with half=True or shrink the model"
-        )
-    partial.replace(path)  # atomic: a reader never sees a half-written file
-    return path
-
-
-def read(name: str, weights_dir: str | Path | None = None) -> dict[str, object]:
-    """Load checkpoint ``name``'s raw contents (``weights_only``) after checking its stamp.
-
-    Raises:
-        CheckpointError: if the file is missing or has another format or version.
-    """
-    path = path_of(name, weights_dir)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint {path}; {_regenerate_hint(name)}")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(checkpoint, dict):
-        checkpoint = {}
-    stamp = (checkpoint.get("format"), checkpoint.get("version"))
-    if stamp != (FORMAT, VERSION):
-        raise CheckpointError(
-            f"{path} has format {stamp[0]!r} version {stamp[1]!r}, but this version of helpers "
-            f"reads {FORMAT!r} version {VERSION}; {_regenerate_hint(name)}"
-        )
-    return checkpoint
+    return write(name, model, recipe, weights_dir, half)
 
 
 def load(
@@ -223,27 +133,13 @@ def load(
 
     The recipe is attached as ``model.recipe`` (a dict).
 
-    Example: ``G = pretrained.load("progan")`` then ``G(z, step=3, alpha=1.0)``.
+    Example: ``G = pretrained.load("progan")`` then ``G(z, stage=3, alpha=1.0)``.
 
     Raises:
         ValueError: for an unknown name.
         CheckpointError: if the file is missing, stale or does not fit the model.
     """
-    entry = _entry(name)
-    checkpoint = read(name, weights_dir)
-    model = entry.model(**checkpoint["kwargs"])
-    state = {
-        key: value.float() if value.is_floating_point() else value
-        for key, value in checkpoint["state_dict"].items()
-    }
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as err:
-        raise CheckpointError(
-            f"{name}.pt does not fit {entry.model.__name__}: {err}; {_regenerate_hint(name)}"
-        ) from err
-    model.recipe = checkpoint["recipe"]
-    return model.to(device).eval()
+    return load_model(name, _entry(name).model, device, weights_dir)
 
 
 def info(weights_dir: str | Path | None = None, out: Callable[[str], None] = print) -> None:
@@ -261,8 +157,37 @@ def info(weights_dir: str | Path | None = None, out: Callable[[str], None] = pri
         out(json.dumps(checkpoint["recipe"], indent=2))
 
 
+# --- scoring a shipped generator -------------------------------------------------------------
+
+GENERATORS: dict[str, Callable[..., torch.Tensor]] = {
+    "progan": progan.generate,
+    "stylegan": stylegan.generate,
+}
+"""The shipped generators :func:`score_checkpoint` can score, with their sampling function."""
+
+
+def score_checkpoint(name: str, n: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """The metrics of a shipped generator checkpoint (``progan``, ``stylegan``) at size ``n``.
+
+    :func:`helpers.metrics.real_floor` draws two disjoint sets of ``n`` real digits from
+    :func:`helpers.data.load_mnist` (32 x 32 samples are centre-cropped to 28 x 28); ``n``
+    samples (codes seeded with ``seed + 1``) are scored against the first set with
+    :func:`helpers.metrics.evaluate`. Returns the real-vs-real floor and the generator's
+    scores, as plain dicts.
+    """
+    if name not in GENERATORS:
+        raise ValueError(f"no generator called {name!r}; try {' or '.join(GENERATORS)}")
+    images, _ = load_mnist(verbose=False)
+    floor, reference = metrics.real_floor(to_unit_range(images), n, seed)
+    with torch.no_grad():
+        fake = GENERATORS[name](load(name), n, seed=seed + 1)
+        scores = metrics.evaluate(fake, reference)
+    return {"n": n, "real_vs_real": asdict(floor), name: asdict(scores)}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The command line: ``info`` or ``train NAME [--device D] [--threads T] [--samples DIR]``."""
+    """The command line: ``info``, ``train NAME [--device D] [--threads T] [--samples DIR]``
+    or ``evaluate NAME [--n N] [--seed S]``."""
     parser = argparse.ArgumentParser(prog="python -m helpers.pretrained", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="print the recipe of every checkpoint")
@@ -276,10 +201,20 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--resume", default=None, metavar="FILE",
                        help="save a resume checkpoint there every 250 iterations and, if it "
                        "exists, continue from it")  # fmt: skip
+    evaluate = commands.add_parser("evaluate", help="score a shipped generator checkpoint")
+    evaluate.add_argument("name", choices=sorted(GENERATORS))
+    evaluate.add_argument("--n", type=int, default=2000, help="samples per set")
+    evaluate.add_argument("--seed", type=int, default=0)
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     if args.command == "info":
         info()
+        return 0
+    if args.command == "evaluate":
+        result = score_checkpoint(args.name, args.n, args.seed)
+        print(metrics.Scores.HEADER + " | set")
+        for label in ("real_vs_real", args.name):
+            print(metrics.Scores(**result[label]).row() + f" | {label}")
         return 0
     if args.threads:
         torch.set_num_threads(args.threads)

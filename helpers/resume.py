@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .runtime import checkpoint_dir
+from .validation import positive_int
 
 __all__ = [
     "Checkpoint",
@@ -156,8 +157,7 @@ class Checkpoint:
     """
 
     def __init__(self, path: str | Path, every: int = 100):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive int, got {every!r}")
+        positive_int(every, "every")
         path = Path(path).expanduser()
         self.path = checkpoint_dir() / path if path.parent == Path() else path
         self.every = every

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import torch
+
+from .checks import integrity
+from .validation import non_negative_int
 
 __all__ = [
     "budget",
@@ -21,6 +26,7 @@ __all__ = [
     "get_device",
     "is_grading",
     "is_smoke",
+    "loaded_modules",
     "seed_everything",
     "setup_notebook",
     "silence_known_warnings",
@@ -74,9 +80,8 @@ def budget(full: int, smoke: int = 1) -> int:
 
     Taught in: 01-vanilla-gan, setup cell.
     """
-    for name, value in (("full", full), ("smoke", smoke)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"budget(): {name} must be a non-negative int, got {value!r}")
+    non_negative_int(full, "budget(): full")
+    non_negative_int(smoke, "budget(): smoke")
     return smoke if is_smoke() else full
 
 
@@ -164,19 +169,33 @@ def silence_known_warnings() -> None:
         warnings.filterwarnings("ignore", message=message, category=category)
 
 
+def loaded_modules() -> list[ModuleType]:
+    """The modules of this package imported so far (none is imported here), by name.
+
+    Taught in: 01-vanilla-gan, setup cell.
+    """
+    package = __name__.rpartition(".")[0]
+    return [
+        module
+        for name, module in sorted(sys.modules.items())
+        if name == package or name.startswith(package + ".")
+    ]
+
+
 def setup_notebook(seed: int = 0) -> torch.device:
     """One call for a notebook's setup cell: seal the checks, silence warnings, seed, pick and
     report a device.
 
     Sealing (:func:`helpers.checks.integrity.seal`) happens here, in the locked setup cell,
-    before any of the student's code runs. In smoke mode (and while grading) torch uses one
-    thread. Prints one line with the device and the mode (full, smoke or grading).
+    before any of the student's code runs. It seals the helpers modules the setup cell has
+    imported (:func:`loaded_modules`: the lesson's references, ``checks`` and what they
+    import), so a lesson's setup cell imports every module its test cells rely on. In smoke
+    mode (and while grading) torch uses one thread. Prints one line with the device and the
+    mode (full, smoke or grading).
 
     Taught in: 01-vanilla-gan, setup cell.
     """
-    from .checks import integrity
-
-    integrity.seal()
+    integrity.seal(loaded_modules())
     silence_known_warnings()
     if is_smoke():
         # tiny budgets gain nothing from more threads, and graded or tested notebooks run

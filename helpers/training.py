@@ -3,6 +3,19 @@
 A lesson passes its own ``step_fn`` (the student's ``train_step`` or a reference), so later
 lessons reuse the loop with other losses, n critic steps per generator step, or growing
 resolutions without copying it.
+
+Every lesson's steps follow one convention, :class:`StepFn`: they are called as
+``step(G, D, opt_G, opt_D, real, **kwargs)``, with the discriminator or critic always second
+and its optimizer fourth (a step that updates only one network ignores the other optimizer),
+and return a mapping of logged values with one vocabulary:
+
+* ``"d_loss"``: everything the discriminator's (critic's) update minimised, penalties included;
+* ``"g_loss"``: everything the generator's update minimised;
+* diagnostics named for what they are: ``"wasserstein"`` (mean(D(real)) - mean(D(fake))),
+  ``"gp"`` (the unweighted gradient penalty, ``None`` where there is none), ``"fade_alpha"``.
+
+A generator step freezes D (:func:`helpers.fast.frozen`), so D's weight gradients, which the
+update would throw away, are never computed.
 """
 
 from __future__ import annotations
@@ -12,13 +25,14 @@ import json
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
 
 from .resume import Checkpoint, Stateful, atomic_save
 from .runtime import checkpoint_dir, data_dir
+from .validation import positive_int
 
 __all__ = [
     "BatchStream",
@@ -31,7 +45,29 @@ __all__ = [
     "update_ema",
 ]
 
-StepFn = Callable[..., dict[str, object]]
+
+class StepFn(Protocol):
+    """One training step (or one critic or generator update), as :func:`train_gan` calls it.
+
+    ``G`` and ``D`` (the discriminator or critic) with their optimizers, always in this order,
+    and a batch of real samples ``real`` (its size and device also serve a step that reads no
+    images); lesson-specific settings come as keyword arguments (``z_dim``, ``stage``,
+    ``config``). Returns the values to log: ``"d_loss"`` and/or ``"g_loss"`` (what each update
+    minimised), plus diagnostics (``"wasserstein"``, ``"gp"``, ...), as floats or detached
+    tensors; ``None`` values are skipped.
+
+    Taught in: 01-vanilla-gan, section 4 (03-wgan, section 5; 04-progan, section 5).
+    """
+
+    def __call__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        opt_G: torch.optim.Optimizer,
+        opt_D: torch.optim.Optimizer,
+        real: torch.Tensor,
+        **kwargs: Any,
+    ) -> Mapping[str, float | torch.Tensor | None]: ...
 
 
 @dataclass
@@ -141,7 +177,7 @@ class _IntervalMeans:
         self.sums: dict[str, object] = {}
         self.counts: dict[str, int] = {}
 
-    def add(self, logs: dict[str, object]) -> None:
+    def add(self, logs: Mapping[str, object]) -> None:
         for key, value in logs.items():
             if value is None:
                 continue
@@ -182,9 +218,11 @@ def train_gan(
 ) -> History:
     """Run ``num_steps`` training steps, each calling ``step_fn(G, D, opt_G, opt_D, real, **kw)``.
 
-    With ``generator_step`` given, ``step_fn`` updates only D (the critic) and one training
-    step is ``n_critic`` calls of ``step_fn``, each on a fresh batch, then one call of
-    ``generator_step`` with the same arguments (Algorithm 1 of the WGAN paper).
+    Steps follow :class:`StepFn`'s convention (D second, its optimizer fourth; ``"d_loss"``,
+    ``"g_loss"`` and named diagnostics). With ``generator_step`` given, ``step_fn`` updates
+    only D (the critic) and one training step is ``n_critic`` calls of ``step_fn``, each on a
+    fresh batch, then one call of ``generator_step`` with the same arguments (Algorithm 1 of
+    the WGAN paper).
 
     ``batches`` is iterated again whenever an epoch ends. Every ``log_every`` steps (and at
     the last step) the mean of each returned value over the interval is recorded and passed
@@ -203,7 +241,7 @@ def train_gan(
         batches: an iterable of real batches (e.g. :class:`helpers.data.DeviceBatches`).
         num_steps: number of training steps (generator updates; use
             :func:`helpers.runtime.budget`).
-        step_fn: one training step (or one critic step) returning a dict of losses.
+        step_fn: one training step (or one critic step), a :class:`StepFn`.
         log_every: logging interval in steps.
         on_log: optional callback for each logging point.
         n_critic: critic steps per generator step; needs ``generator_step``.
@@ -214,8 +252,7 @@ def train_gan(
     Taught in: 01-vanilla-gan, section 4 (n_critic: 03-wgan, section 5).
     """
     for name, value in (("num_steps", num_steps), ("log_every", log_every), ("n_critic", n_critic)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        positive_int(value, name)
     if n_critic != 1 and generator_step is None:
         raise ValueError("n_critic > 1 needs a generator_step: step_fn then updates only D")
     G.train()
@@ -254,6 +291,7 @@ def _canonical(code: types.CodeType) -> tuple[object, ...]:
 
     A notebook cell's file name holds the kernel's process id, and ``marshal``'s bytes depend
     on how strings happen to be shared in memory, so neither can key a cache across sessions.
+    ``co_exceptiontable`` exists from Python 3.11, the oldest the package supports.
     """
     consts = tuple(_canonical(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
     return (code.co_name, code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,

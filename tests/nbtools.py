@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import importlib
 import io
 import os
@@ -94,6 +95,14 @@ def grade_cells(nb) -> dict[str, nbformat.NotebookNode]:
     return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if is_test_cell(c)}
 
 
+def solution_cell_before(nb, test_id: str) -> nbformat.NotebookNode:
+    """The solution cell of the exercise that test cell ``test_id`` grades: the nearest
+    solution cell above it."""
+    cells = nb.cells
+    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == test_id)
+    return next(c for c in reversed(cells[:index]) if nbgrader_meta(c).get("solution"))
+
+
 def trailing_expression(source: str) -> str | None:
     """The last top-level statement if it is an expression other than ``print(...)``.
 
@@ -136,6 +145,7 @@ def grading_hazards(nb) -> list[str]:
 class Outcome:
     passed: bool
     error: str
+    output: str = ""  # what the test cell printed (its stdout)
 
 
 class ExerciseRunner:
@@ -177,16 +187,17 @@ class ExerciseRunner:
                     exec(code, namespace)  # noqa: S102
                 exec(compile(replacement, "<variant>", "exec"), namespace)  # noqa: S102
             caught.clear()
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(stderr):
+            stdout = io.StringIO()
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 try:
                     exec(compile(self.tests[grade_id].source, grade_id, "exec"), namespace)  # noqa: S102
                 except Exception as err:  # noqa: BLE001 - any failure is what we record
-                    return Outcome(False, f"{type(err).__name__}: {err}")
+                    return Outcome(False, f"{type(err).__name__}: {err}", stdout.getvalue())
         if caught:
-            return Outcome(False, f"warning on stderr: {caught[0].message}")
+            return Outcome(False, f"warning on stderr: {caught[0].message}", stdout.getvalue())
         if stderr.getvalue():
-            return Outcome(False, f"stderr: {stderr.getvalue()[:300]}")
-        return Outcome(True, "")
+            return Outcome(False, f"stderr: {stderr.getvalue()[:300]}", stdout.getvalue())
+        return Outcome(True, "", stdout.getvalue())
 
 
 class WidgetSafeClient(NotebookClient):
@@ -227,6 +238,16 @@ def nbgrader(course: Path, *args: str, timeout: int = 900) -> subprocess.Complet
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def with_replacements(nb, replacements: list[tuple[str, str]]):
+    """A copy of ``nb`` in which each (grade_id, code) appends ``code`` to the solution cell
+    just above that test cell, as a student's own definition replacing the master's."""
+    nb = copy.deepcopy(nb)
+    for grade_id, code in replacements:
+        cell = solution_cell_before(nb, grade_id)
+        cell.source += "\n\n" + code.strip("\n")
+    return nb
 
 
 def make_course(tmp: Path, *assignments: str) -> Path:

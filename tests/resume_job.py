@@ -46,8 +46,9 @@ def run_wgan(checkpoint: resume.Checkpoint | None, stop_at: int | None) -> dict[
 
 
 def run_progan(checkpoint: resume.Checkpoint | None, stop_at: int | None) -> dict[str, object]:
-    config = progan.ProGANConfig(z_dim=4, channels=(4, 4), batch_sizes=(4, 4), fade_steps=(0, 4),
-                                 stable_steps=(3, 4), log_every=1)  # fmt: skip
+    config = progan.ProGANConfig(z_dim=4, channels=(4, 4), batch_sizes=(4, 4),
+                                 fade_iterations=(0, 4), stable_iterations=(3, 4),
+                                 log_every=1)  # fmt: skip
     G, D, G_ema = progan.make_networks(config)
     images = torch.randint(0, 256, (20, 1, 8, 8), dtype=torch.uint8)
     histories = progan.train_progressive(

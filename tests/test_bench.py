@@ -17,7 +17,7 @@ from nbtools import ROOT
 from torch import nn
 
 from helpers import bce, bench, fast, mlp_gan, progan, stylegan, wgan
-from helpers.bench_cases import stream_step
+from helpers.bench.cases.common import stream_step
 
 TINY = {"repeats": 1, "seconds": 0.0, "warmup": 1, "subset": 64, "batch_size": 8}
 KEYS = {"lesson", "path", "batch_size", "images_per_s", "ratio_vs_classic", "fraction_of_peak"}
@@ -35,7 +35,10 @@ def one_thread() -> Any:
 def test_tiny_run_of_every_lesson_reports_every_path() -> None:
     progress = io.StringIO()
     rows, notes = bench.run(
-        options=("bf16", "channels_last"), peak_sizes=(64,), progress=progress, **TINY
+        options=("bf16", "channels_last", "bf16+channels_last"),
+        peak_sizes=(64,),
+        progress=progress,
+        **TINY,
     )
     lessons = [case.lesson for case in bench.cases()]
     assert {"01-vanilla-gan", "02-bce-limits", "03-wgan", "04-progan", "05-stylegan"} <= set(
@@ -48,12 +51,14 @@ def test_tiny_run_of_every_lesson_reports_every_path() -> None:
     assert ("01-vanilla-gan", "bf16") in {(r.lesson, r.path) for r in rows}
     assert ("03-wgan", "channels_last") in {(r.lesson, r.path) for r in rows}
     assert ("02-bce-limits", "bf16") not in {(r.lesson, r.path) for r in rows}  # not applicable
-    for lesson in ("04-progan", "05-stylegan"):  # no FastOptions in their steps: no option rows
-        assert [r.path for r in rows if r.lesson == lesson] == ["classic", "reference", "course"]
+    for lesson in ("03-wgan", "04-progan", "05-stylegan"):  # both options, and both combined
+        assert [r.path for r in rows if r.lesson == lesson] == [
+            "classic", "reference", "course", "bf16", "channels_last", "bf16+channels_last"
+        ]  # fmt: skip
     for row in rows:
         assert row.batch_size == 8 and row.step_ms > 0 and row.images_per_s > 0
         assert row.gflop_per_step > 0 and 0 < row.fraction_of_peak
-        assert row.dtype == ("bf16" if row.path == "bf16" else "fp32")
+        assert row.dtype == ("bf16" if row.path.startswith("bf16") else "fp32")
         if row.path == "classic":
             assert row.ratio_vs_classic == 1.0
     assert "round 1/1" in progress.getvalue() and "counting FLOPs" in progress.getvalue()
@@ -63,7 +68,7 @@ def test_tiny_run_of_every_lesson_reports_every_path() -> None:
 
 
 def test_cli_writes_json_rows(tmp_path: Any) -> None:
-    """``python -m helpers.bench`` itself, in a fresh process (cases register on import)."""
+    """``python -m helpers.bench`` itself, in a fresh process."""
     out = tmp_path / "rows.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -128,6 +133,10 @@ def test_gradient_penalty_flops_count_the_double_backward() -> None:
     both = bench.count_flops(lambda: wgan.gradient_penalty(critic, real, fake).backward())
     assert penalty == pytest.approx(2 * forward, rel=0.01)  # forward + input gradients
     assert both - penalty == pytest.approx(4 * forward, rel=0.01)  # the double backward
+    # with LeakyReLU's mask a constant, no zeros travel back through the forward pass
+    with fast.constant_leaky_relu_masks():
+        masked = bench.count_flops(lambda: wgan.gradient_penalty(critic, real, fake).backward())
+    assert masked - penalty == pytest.approx(2 * forward, rel=0.01)
 
 
 def _layer_macs(net: nn.Module, run: Any) -> int:
@@ -175,10 +184,24 @@ def test_stylegan_generator_step_flops_skip_the_frozen_critics_weight_gradients(
     with torch.no_grad():
         forward_D = bench.count_flops(lambda: D(x, 3, 1.0))
         forward_G = bench.count_flops(lambda: G(torch.randn(4, 4)))
-    step = bench.count_flops(lambda: stylegan.generator_step(G, D, opt_G, 4, config))
+    real = torch.zeros(4, 1, 32, 32)  # the generator step reads its size only
+    step = bench.count_flops(lambda: stylegan.generator_step(G, D, opt_G, None, real, config))
     # G: forward, weight and input gradients, except below the mapping's first layer (z needs
     # no gradient); D (frozen): forward and input gradients only, no weight gradients
     first_layer = 2 * 4 * G.z_dim * G.w_dim  # [4, z_dim] -> [4, w_dim]
+    assert step == 3 * forward_G - first_layer + 2 * forward_D
+
+
+def test_progan_generator_step_flops_skip_the_frozen_critics_weight_gradients() -> None:
+    torch.manual_seed(0)
+    G, D = progan.ProGenerator(6, (8, 8, 4, 4)), progan.ProDiscriminator((8, 8, 4, 4))
+    opt_G = torch.optim.Adam(G.parameters())
+    x = torch.randn(4, 1, 32, 32)
+    with torch.no_grad():
+        forward_D = bench.count_flops(lambda: D(x, 3, 0.5))
+        forward_G = bench.count_flops(lambda: G(torch.randn(4, 6), 3, 0.5))
+    step = bench.count_flops(lambda: progan.generator_step(G, D, opt_G, None, x, 3, 0.5))
+    first_layer = 2 * 4 * 6 * G.channels[0] * 16  # the dense layer from z: no input gradient
     assert step == 3 * forward_G - first_layer + 2 * forward_D
 
 
@@ -203,7 +226,7 @@ def _toy_case(ctx: bench.BenchContext) -> list[bench.BenchPath]:
 def test_registered_case_runs_and_is_compared_with_its_classic_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(bench._CASES, "99-toy", bench.BenchCase("99-toy", "toy", _toy_case))
+    monkeypatch.setitem(bench.REGISTERED, "99-toy", bench.BenchCase("99-toy", "toy", _toy_case))
     rows, _ = bench.run(["99-toy"], options=(), peak_sizes=(16,), progress=None, **TINY)
     classic, course = rows
     assert (classic.path, course.path) == ("classic", "course")
@@ -211,16 +234,18 @@ def test_registered_case_runs_and_is_compared_with_its_classic_path(
     assert course.gflop_per_step == 2 * 8 * 8 * 8 / 1e9  # counted on the course path itself
 
 
-def test_case_decorator_registers_and_a_case_needs_a_classic_path(
+def test_a_registered_case_is_run_and_needs_a_classic_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bench, "_CASES", dict(bench._CASES))
+    monkeypatch.setattr(bench.runner, "REGISTERED", dict(bench.REGISTERED))
 
-    @bench.case("98-no-classic", "no classic path")
-    def no_classic(ctx: bench.BenchContext) -> list[bench.BenchPath]:
+    def course_only(ctx: bench.BenchContext) -> list[bench.BenchPath]:
         return [bench.BenchPath("course", 4, lambda: lambda: None)]
 
-    assert bench._CASES["98-no-classic"].build is no_classic
+    no_classic = bench.case("98-no-classic", "no classic path")(course_only)
+    assert no_classic == bench.BenchCase("98-no-classic", "no classic path", course_only)
+    assert bench.register(no_classic) is no_classic
+    assert no_classic in bench.cases() and bench.cases()[-1] is no_classic
     with pytest.raises(ValueError, match="classic"):
         bench.run(["98-no-classic"], options=(), progress=None, **TINY)
     with pytest.raises(ValueError, match="no benchmark case"):
@@ -240,6 +265,23 @@ def test_option_variants_resolve_amp_and_note_what_cannot_run(
     assert ctx.option_variants(("amp",)) == [] and "amp" in ctx.skipped[0]
     with pytest.raises(ValueError, match="unknown options"):
         bench.BenchContext("cpu", options=("fp8",))
+    with pytest.raises(ValueError, match="unknown options"):
+        bench.BenchContext("cpu", options=("bf16+fp8",))
+
+
+def test_option_rows_combine_options_joined_with_plus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast, "_cpu_supports_bf16", lambda: True)
+    ctx = bench.BenchContext("cpu", options=("amp+channels_last", "bf16+channels_last", "bf16"))
+    variants = ctx.option_variants(("amp", "bf16", "channels_last"))
+    assert variants == [
+        ("bf16+channels_last", fast.FastOptions(precision="bf16", channels_last=True)),
+        ("bf16", fast.FastOptions(precision="bf16")),
+    ]  # amp resolved to bf16: the second combination is the same row, listed once
+    assert ctx.option_variants(("bf16",)) == [("bf16", fast.FastOptions(precision="bf16"))]
+    monkeypatch.setattr(fast, "_cpu_supports_bf16", lambda: False)
+    ctx = bench.BenchContext("cpu", options=("amp+channels_last",))
+    assert ctx.option_variants(("amp", "channels_last")) == []
+    assert "amp+channels_last" in ctx.skipped[0]
 
 
 def test_compile_fallback_is_noted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -265,7 +307,7 @@ def test_torchvision_copy_of_the_digits_matches_the_device_data() -> None:
 
 
 def test_classic_path_uses_sigmoid_and_bce_loss() -> None:
-    from helpers.bench_cases import classic_gan_step
+    from helpers.bench.cases.common import classic_gan_step
 
     torch.manual_seed(0)
     G, D = bce.PointGenerator(4, 8), nn.Sequential(bce.PointDiscriminator(8), nn.Sigmoid())
@@ -280,7 +322,7 @@ def test_classic_path_uses_sigmoid_and_bce_loss() -> None:
 
 
 def test_progan_classic_iteration_computes_train_iteration() -> None:
-    from helpers.bench_cases.progan import FADE_ALPHA, STEP, classic_iteration
+    from helpers.bench.cases.progan import FADE_ALPHA, STAGE, classic_iteration
 
     config = progan.ProGANConfig(z_dim=6, channels=(8, 8, 4, 4))
     real = torch.rand(4, 1, 32, 32) * 2 - 1
@@ -297,7 +339,7 @@ def test_progan_classic_iteration_computes_train_iteration() -> None:
             args = (G, D, G_ema, opt_G, opt_D, loader, config, torch.device("cpu"))
             losses = classic_iteration(*args)()
         else:
-            args = (G, D, opt_G, opt_D, real, STEP, FADE_ALPHA, config, G_ema)
+            args = (G, D, opt_G, opt_D, real, STAGE, FADE_ALPHA, config, G_ema)
             logs = progan.train_iteration(*args)
             losses = tuple(float(logs[k]) for k in ("d_loss", "g_loss", "gp"))
         params = [p.detach() for net in (G, D, G_ema) for p in net.parameters()]
@@ -311,7 +353,7 @@ def test_progan_classic_iteration_computes_train_iteration() -> None:
 
 @pytest.mark.parametrize("mixing_prob", [0.0, 1.0])
 def test_stylegan_classic_generator_step_computes_generator_step(mixing_prob: float) -> None:
-    from helpers.bench_cases.stylegan import classic_generator_step
+    from helpers.bench.cases.stylegan import classic_generator_step
 
     config = stylegan.StyleGANConfig(mixing_prob=mixing_prob)
     runs = []
@@ -325,7 +367,8 @@ def test_stylegan_classic_generator_step_computes_generator_step(mixing_prob: fl
             step = classic_generator_step(G, D, opt_G, 4, config, torch.device("cpu"))
             losses = [step() for _ in range(2)]
         else:
-            losses = [float(stylegan.generator_step(G, D, opt_G, 4, config)["g_loss"])
+            real = torch.zeros(4, 1, 32, 32)  # the generator step reads its size only
+            losses = [float(stylegan.generator_step(G, D, opt_G, None, real, config)["g_loss"])
                       for _ in range(2)]  # fmt: skip
         runs.append((losses, [p.detach() for p in G.parameters()]))
     (classic_losses, classic_params), (course_losses, course_params) = runs

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
+import sys
+import warnings
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers import checks, mlp_gan
+from helpers import checks, mlp_gan, wgan
 from helpers.checks import (
     BackwardCounter,
     CheckFailure,
@@ -740,11 +744,14 @@ def test_spy_records_input_shape_device_and_statistics() -> None:
     spy = Spy(nn.Identity())
     spy(torch.tensor([[1.0, 3.0], [5.0, 7.0]]))
     spy(torch.zeros(3, 5, device="meta"))
-    spy(torch.tensor([2.0]))
+    spy(torch.tensor([2.0], requires_grad=True))
     first, on_meta, single = spy.calls
-    assert first["shape"] == [2, 2] and first["device"] == "cpu"
+    assert first["shape"] == [2, 2] and first["device"] == "cpu" and not first["requires_grad"]
     assert first["mean"] == 4.0 and first["std"] == pytest.approx(2.5819889)
-    assert on_meta == {"training": True, "grad": True, "shape": [3, 5], "device": "meta"}
+    assert on_meta == {
+        "training": True, "grad": True, "shape": [3, 5], "device": "meta", "requires_grad": False
+    }  # fmt: skip
+    assert single["requires_grad"]
     assert "mean" not in single and single["shape"] == [1]
 
 
@@ -916,3 +923,375 @@ def test_align_parameters_by_number_of_elements() -> None:
     assert flat.scale.tolist() == [0.0, 1.0, 2.0]
     with pytest.raises(CheckFailure, match="numbers of elements"):
         align_parameters(nn.Linear(2, 2), Shaped(), "noise", reshape=True)
+
+
+# --- warnings never cost a correct answer (running.student_code) ------------------------------
+
+
+def _warns(x: torch.Tensor) -> torch.Tensor:
+    warnings.warn("this call is deprecated", FutureWarning, stacklevel=1)
+    return x * 2
+
+
+def test_student_code_notes_warnings_on_stdout_not_stderr(capsys: pytest.CaptureFixture) -> None:
+    with checks.student_code("my_fn(x)"):
+        warnings.warn("first thing", UserWarning, stacklevel=1)
+        warnings.warn("first thing", UserWarning, stacklevel=1)  # the same: one note
+        warnings.warn("second thing", RuntimeWarning, stacklevel=1)
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines == [
+        "note: my_fn(x) warned (UserWarning: first thing); a warning costs no points.",
+        "note: my_fn(x) warned (RuntimeWarning: second thing); a warning costs no points.",
+    ]
+
+
+def test_student_code_turns_every_showing_filter_into_always() -> None:
+    """Repeated warnings are recorded: "default", "once" and "module" become "always"; filters
+    that ignore a warning or raise it keep their action, order and match."""
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.filterwarnings("ignore", message="known residue", category=UserWarning)
+        warnings.filterwarnings("once", category=RuntimeWarning, append=True)
+        warnings.filterwarnings("error", module="mymod", append=True)
+        warnings.filters.append(("default", None, DeprecationWarning, "__main__", 0))
+        with checks.student_code("f"):
+            actions = [(f[0], f[2].__name__) for f in warnings.filters]
+            main = warnings.filters[3][3]
+    assert actions == [
+        ("ignore", "UserWarning"), ("always", "RuntimeWarning"), ("error", "Warning"),
+        ("always", "DeprecationWarning"), ("always", "Warning"),
+    ]  # fmt: skip
+    assert main.match("__main__") and not main.match("__main__x")  # still an exact match
+
+
+def test_student_code_keeps_ignore_and_error_filters(capsys: pytest.CaptureFixture) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="known residue")
+        warnings.filterwarnings("error", message="made an error")
+        with checks.student_code("f"):
+            warnings.warn("known residue", UserWarning, stacklevel=1)
+        with pytest.raises(UserWarning, match="made an error"), checks.student_code("f"):
+            warnings.warn("made an error", UserWarning, stacklevel=1)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_student_code_lets_errors_through_and_restores_warnings(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    with pytest.raises(ValueError, match="real error"), checks.student_code("f"):
+        warnings.warn("before the error", UserWarning, stacklevel=1)
+        raise ValueError("real error")
+    assert "before the error" in capsys.readouterr().out  # noted even though it failed
+    with pytest.warns(UserWarning, match="outside"):
+        warnings.warn("outside", UserWarning, stacklevel=1)  # outside the block: a warning again
+
+
+@pytest.mark.parametrize("mode", ["warn", "print", "call", "log"])
+def test_student_code_notes_numpy_floating_point_reports(
+    mode: str, capsys: pytest.CaptureFixture
+) -> None:
+    """numpy's divide warning, whichever way numpy was told to report it."""
+
+    class Log:
+        def write(self, text: str) -> None:
+            sys.stderr.write(text)
+
+    handler = Log() if mode == "log" else (lambda kind, flag: print(kind, file=sys.stderr))
+    old_handler = np.seterrcall(handler if mode in ("call", "log") else None)
+    try:
+        with np.errstate(divide=mode), checks.student_code("entropy"):
+            value = np.log(np.array([0.0, 1.0]))
+    finally:
+        np.seterrcall(old_handler)
+    out, err = capsys.readouterr()
+    assert err == "" and value[0] == -np.inf
+    assert "entropy warned (RuntimeWarning: divide by zero encountered in log)" in out
+
+
+def test_student_code_captures_text_written_to_stderr(capsys: pytest.CaptureFixture) -> None:
+    with checks.student_code("progress"):
+        print("50%|#####", file=sys.stderr)
+    out, err = capsys.readouterr()
+    assert err == "" and "text written to stderr: 50%|#####" in out
+
+
+def test_nested_student_code_names_the_inner_call_and_prints_once(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    with checks.student_code("outer"):
+        with checks.student_code("inner step"):
+            warnings.warn("from inside", UserWarning, stacklevel=1)
+        assert capsys.readouterr().out == ""  # the outermost block reports
+    assert capsys.readouterr().out.startswith("note: inner step warned (UserWarning: from inside)")
+
+
+def test_every_entry_point_runs_student_code_with_warnings_noted(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    class Warner(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return _warns(self.layer(x))
+
+    def raises_with_warning() -> None:
+        warnings.warn("deprecated path", FutureWarning, stacklevel=1)
+        raise ValueError("bad input")
+
+    x = torch.randn(3, 2)
+    checks.call(_warns, x, name="call")
+    checks.assert_raises(ValueError, raises_with_warning, name="assert_raises")
+    checks.assert_matches_reference(_warns, lambda v: v * 2, x, name="matches")
+    checks.assert_runs_on_meta(_warns, to_meta(x), name="meta")
+    layer_io(Warner(), x)
+    Spy(Warner())(x)
+    with forbid_reference(mlp_gan.generator_loss):
+        _warns(x)
+    with checks.references_for({}, mlp_gan, "generator_loss"):
+        _warns(x)
+    with checks.assert_inputs_unchanged(x, name="unchanged"), checks.student_code("block"):
+        _warns(x)
+    out, err = capsys.readouterr()
+    assert err == ""
+    for who in ("call", "assert_raises", "matches", "meta", "Warner", "your code", "block"):
+        assert f"note: {who} warned (FutureWarning:" in out, (who, out)
+
+
+def test_a_failing_call_still_fails_with_a_warning_inside() -> None:
+    def broken(x: torch.Tensor) -> torch.Tensor:
+        warnings.warn("odd", UserWarning, stacklevel=1)
+        return x @ torch.ones(5)
+
+    with pytest.raises(CheckFailure, match="RuntimeError"):
+        checks.call(broken, torch.ones(2, 3), name="broken")
+
+
+# --- inputs left unchanged (state.snapshot / assert_inputs_unchanged) -------------------------
+
+
+def _sort_in_place(x: object) -> float:
+    x.sort()  # type: ignore[attr-defined]
+    return 0.0
+
+
+@pytest.mark.parametrize(
+    ("student", "value", "fragment"),
+    [
+        (_sort_in_place, [3.0, 1.0, 2.0], "argument 1[0]: changed from 3.0 to 1.0"),
+        (_sort_in_place, np.array([3.0, 1.0, 2.0]), "contents were changed in place"),
+        (lambda t: t.copy_(t.sort().values), torch.tensor([3.0, 1.0]),
+         "values were changed in place (element 0 was 3, is 1)"),
+        (lambda t: t.sub_(t.mean()), torch.tensor([1.0, 5.0]), "values were changed in place"),
+        (lambda t: t.add_(0.0), torch.tensor([1.0, 5.0]), "version counter went from 0 to 1"),
+        (lambda t: t.requires_grad_(), torch.tensor([1.0]), "requires_grad changed from False"),
+        (lambda t: (t * t).sum().backward(), torch.tensor([1.0], requires_grad=True),
+         ".grad changed"),
+        (lambda m: m.eval(), nn.Sequential(nn.Linear(2, 2), nn.Dropout()), "left in eval mode"),
+        (lambda m: m.running_mean.add_(1), nn.BatchNorm1d(2), ".running_mean: its values"),
+        (lambda d: d.pop("x"), {"x": 1.0, "y": 2.0}, "length changed from 2 to 1"),
+    ],
+)  # fmt: skip
+def test_call_with_inputs_unchanged_rejects_side_effects(
+    student: object, value: object, fragment: str
+) -> None:
+    with pytest.raises(CheckFailure) as info:
+        checks.call(student, value, name="fn", inputs_unchanged=True)  # type: ignore[arg-type]
+    message = check_message(info, "fn", "argument 1 left unchanged")
+    assert fragment in message, message
+
+
+def test_call_checks_inputs_only_when_asked() -> None:
+    data = [3.0, 1.0]
+    checks.call(_sort_in_place, data, name="fn")
+    assert data == [1.0, 3.0]
+
+
+def test_inputs_unchanged_accepts_pure_code_and_nan_values() -> None:
+    x = torch.tensor([1.0, float("nan")], requires_grad=True)
+    net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).eval()
+    arrays = [np.array([2.0, np.nan]), (1, "a", None)]
+    with checks.assert_inputs_unchanged(x, net, arrays, name="pure"):
+        (x * 2).sum()
+        net(torch.randn(3, 2))
+        sorted(arrays[0])
+
+
+def test_matches_reference_rejects_changed_inputs_and_state_between_calls() -> None:
+    def subtracts_in_place(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        diff = a
+        diff -= b
+        return diff.square().sum()
+
+    a, b = torch.tensor([1.0, 2.0]), torch.tensor([0.5, 0.5])
+    with pytest.raises(CheckFailure, match="input 1 left unchanged"):
+        checks.assert_matches_reference(
+            subtracts_in_place, lambda u, v: (u - v).square().sum(), a, b, name="dist"
+        )
+    calls = []
+
+    def remembers(x: torch.Tensor) -> torch.Tensor:
+        calls.append(1)
+        return x.sum() * len(calls)
+
+    with pytest.raises(CheckFailure, match="called a second time"):
+        checks.assert_matches_reference(remembers, torch.sum, torch.ones(3), name="sum")
+
+
+# --- modes, random state, repeated calls -------------------------------------------------------
+
+
+def test_assert_modes_kept_names_the_module_and_modes() -> None:
+    net = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    with checks.assert_modes_kept(net, name="step", labels=["G"]):
+        was = net.training
+        net.eval()
+        net.train(was)
+    with (
+        pytest.raises(CheckFailure) as info,
+        checks.assert_modes_kept(net, name="step", labels=["G"]),
+    ):
+        net[1].eval()
+    check_message(info, "step", "G.1 left in eval mode; it was in train mode")
+
+
+@pytest.mark.parametrize(
+    ("touch", "which"),
+    [
+        (lambda: torch.manual_seed(1), "torch's global CPU generator"),
+        (lambda: torch.randn(2), "torch's global CPU generator"),
+        (lambda: np.random.seed(3), "numpy's global generator"),
+        (lambda: random.random(), "Python's random module"),
+    ],
+)
+def test_assert_random_state_kept_names_the_changed_state(touch: object, which: str) -> None:
+    with pytest.raises(CheckFailure) as info, checks.assert_random_state_kept("noise"):
+        touch()  # type: ignore[operator]
+    check_message(info, "noise", which)
+
+
+def test_own_generators_keep_the_global_random_state() -> None:
+    with checks.assert_random_state_kept("noise"):
+        torch.randn(3, generator=torch.Generator().manual_seed(0))
+        np.random.default_rng(1).normal(size=3)
+        random.Random(2).random()
+    assert set(checks.random_states()) >= {"torch's global CPU generator", "Python's random module"}
+
+
+def test_assert_repeatable_and_assert_fresh() -> None:
+    seeded = lambda n: torch.randn(n, generator=torch.Generator().manual_seed(0))  # noqa: E731
+    assert checks.assert_repeatable(seeded, 4, name="seeded").shape == (4,)
+    with pytest.raises(CheckFailure, match="the same result on a second call"):
+        checks.assert_repeatable(torch.randn, 4, name="fresh")
+    checks.assert_fresh(torch.randn, 4, name="fresh")
+    with pytest.raises(CheckFailure, match="new random values on every call"):
+        checks.assert_fresh(seeded, 4, name="seeded")
+    checks.assert_repeatable(lambda: (1, {"a": torch.ones(2)}), name="nested")
+    with pytest.raises(CheckFailure, match="result"):
+        checks.assert_repeatable(lambda k=[]: k.append(1) or len(k), name="counter")
+
+
+# --- a GPU stand-in for code that needs values (devices.gpu_like) ------------------------------
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="uses real CUDA where present")
+def test_gpu_like_refuses_numpy_until_moved_to_the_cpu() -> None:
+    original = torch.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    x = checks.gpu_like(original)
+    assert isinstance(x, checks.GPULikeTensor) and x.requires_grad and x is not original
+    for convert in (
+        lambda: x.detach().numpy(),
+        lambda: np.asarray(x.detach()),
+        lambda: np.sort(x.detach().double()),
+        lambda: x.detach().sort().values.numpy(),
+        lambda: x.detach().to(torch.float64).numpy(),
+    ):
+        with pytest.raises(TypeError, match=r"Use \.cpu\(\) first"):
+            convert()
+    assert x.detach().cpu().numpy().tolist() == [3.0, 1.0, 2.0]
+    assert x.detach().to("cpu", torch.float64).numpy().dtype == np.float64
+    assert type(x.detach().to(device="cpu")) is torch.Tensor
+    assert x.detach().numpy(force=True).shape == (3,)
+    assert x.sum().item() == 6.0 and x.tolist() == [3.0, 1.0, 2.0]
+    assert isinstance((x * 2).sort().values, checks.GPULikeTensor)
+    with pytest.raises(TypeError, match="takes a tensor"):
+        checks.gpu_like([1.0])  # type: ignore[arg-type]
+
+
+def test_meta_device_is_backwards_for_generators() -> None:
+    """What the devices module documents: do not use meta where generators matter."""
+    cpu_generator = torch.Generator().manual_seed(0)
+    assert torch.randn(2, device="meta", generator=cpu_generator).device.type == "meta"
+    with pytest.raises(RuntimeError):
+        torch.Generator(device="meta")
+
+
+# --- stand-ins with a varying gradient and with buffers ----------------------------------------
+
+
+def test_nonlinear_critic_gradient_depends_on_where_it_is_taken() -> None:
+    state = torch.get_rng_state()
+    critic = checks.NonlinearCritic(img_dim=12, seed=3)
+    assert torch.equal(torch.get_rng_state(), state)  # built without touching global randomness
+    again = checks.NonlinearCritic(img_dim=12, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(critic.parameters(), again.parameters()))
+    gen = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(6, 1, 3, 4, generator=gen), torch.randn(6, 1, 3, 4, generator=gen)
+    alpha = torch.rand(6, 1, 1, 1, generator=gen)
+    between = wgan.gradient_penalty(critic, real, fake, alpha)
+    at_real = wgan.gradient_penalty(critic, real, real, alpha)
+    assert critic(real).shape == (6, 1) and abs(between.item() - at_real.item()) > 1e-3
+    linear = checks.LinearDiscriminator(img_dim=12)
+    same = wgan.gradient_penalty(linear, real, real, alpha) - wgan.gradient_penalty(
+        linear, real, fake, alpha
+    )
+    assert abs(same.item()) < 1e-6  # why the linear stand-in cannot tell
+
+
+def test_buffered_critic_has_spectral_norm_and_batch_norm_buffers() -> None:
+    critic = checks.BufferedCritic(img_dim=12)
+    buffers = dict(critic.named_buffers())
+    assert {"norm.running_mean", "norm.num_batches_tracked"} <= set(buffers)
+    assert any(name.endswith("._u") for name in buffers)
+    assert buffers["norm.num_batches_tracked"].dtype == torch.int64
+    assert critic(torch.randn(5, 12)).shape == (5, 1)
+    with pytest.raises(RuntimeError):  # clipping state_dict() reaches the integer counter
+        with torch.no_grad():
+            for value in checks.BufferedCritic(img_dim=12).state_dict().values():
+                value.clamp_(-0.01, 0.01)
+
+
+def test_spy_keeps_inputs_when_asked() -> None:
+    spy = Spy(nn.Identity(), keep_inputs=True)
+    x = torch.randn(2, 3)
+    before = x.clone()
+    spy(x)
+    x.add_(1)
+    assert torch.equal(spy.calls[0]["input"], before)  # a copy, taken before the change
+    plain = Spy(nn.Identity())
+    plain(x)
+    assert "input" not in plain.calls[0]
+
+
+def test_fail_is_public_and_shared() -> None:
+    with pytest.raises(CheckFailure) as info:
+        checks.fail("ex", "a thing", "another", "do this")
+    assert check_message(info, "ex", "a thing", "another").endswith("  hint:     do this")
+    from helpers.checks import assertions, probes
+
+    assert assertions.fail is checks.fail and probes.fail is checks.fail
+
+
+def test_one_note_for_the_same_warning_about_other_sizes(capsys: pytest.CaptureFixture) -> None:
+    with checks.student_code("loss"):
+        for n in (3, 17):
+            warnings.warn(
+                f"target size [{n}] differs from input size [{n}, 1]", UserWarning, stacklevel=1
+            )
+    assert capsys.readouterr().out.splitlines() == [
+        "note: loss warned (UserWarning: target size [3] differs from input size [3, 1]); "
+        "a warning costs no points."
+    ]

@@ -2,16 +2,24 @@
 
 Each option is compared with the default fast path for a fixed seed; the tolerances:
 
-* ``FastTrainStep(concat_real_fake=False)`` vs ``mlp_gan.train_step`` and ``FastCriticStep``
-  vs ``wgan.critic_step``, same optimizer: identical losses and parameters (``torch.equal``);
+* ``FastTrainStep(concat_real_fake=False)`` vs ``mlp_gan.train_step``, ``FastCriticStep``
+  vs ``wgan.critic_step``, ``progan.FastTrainIteration`` vs ``progan.train_iteration`` and
+  StyleGAN's fast steps vs its references, same optimizer: identical losses and parameters
+  (``torch.equal``);
 * the joint D pass over real and fake vs two passes (dropout 0, so no random masks): losses
   and parameters within 1e-6 (only the matrix multiplies' summation order changes);
 * fused and foreach Adam vs the for-loop Adam: losses within 1e-6 over 3 steps;
-* channels-last: losses within 1e-5;
+* channels-last: losses within 1e-5 (and ProGAN's parameters; StyleGAN's are not compared:
+  a bias right before AdaIN has a gradient that is 0 up to rounding, which Adam scales to
+  lr-sized steps);
 * ``torch.compile`` with the ``aot_eager`` backend: within 1e-6; with inductor (slow test,
   ``fallback_random`` so dropout draws match eager): within 1e-5;
 * bf16 autocast: within 5e-3 absolute plus 5e-3 relative over 3 steps (bf16 keeps 8
-  significant bits; measured differences are below 4e-4);
+  significant bits; measured differences are below 4e-4 for Lessons 1 and 3, below 6.1e-3
+  on ProGAN losses of about 7);
+* StyleGAN's steps in bf16: within 2e-2 absolute plus 2e-2 relative over 3 iterations: the
+  synthesis network's AdaIN statistics and noise then run in bfloat16, so the fakes differ
+  by about 1% (measured: 0.9% of the largest output) and the losses by up to 1.1%;
 * fp16 autocast with a gradient scaler: the first step's losses within 5e-3 absolute plus
   5e-3 relative (the scaler may skip a later step whose scaled gradients overflow, which is
   its job, so later losses legitimately differ).
@@ -21,6 +29,8 @@ Options that need a GPU run only where CUDA exists and are skipped, with the rea
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +39,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import bce, fast, mlp_gan, training, wgan
+from helpers import bce, fast, mlp_gan, progan, stylegan, training, wgan
 from helpers.fast import FastOptions
 
 CUDA = pytest.mark.skipif(
@@ -41,6 +51,7 @@ ROUNDING = {"rtol": 1e-6, "atol": 1e-6}
 LAYOUT = {"rtol": 1e-5, "atol": 1e-5}
 INDUCTOR = {"rtol": 1e-5, "atol": 1e-5}
 HALF = {"rtol": 5e-3, "atol": 5e-3}
+STYLE_HALF = {"rtol": 2e-2, "atol": 2e-2}
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +108,7 @@ def _critic_run(
     batches = [(2 * torch.rand(8, 1, 32, 32, generator=data) - 1).to(device) for _ in range(steps)]
     torch.manual_seed(2)
     logs = [step_fn(G, critic, opt_G, opt_C, real, z_dim=16) for real in batches]
-    keys = ["critic_loss", "wasserstein"] + (["gp"] if mode == "gp" else [])
+    keys = ["d_loss", "wasserstein"] + (["gp"] if mode == "gp" else [])
     losses = torch.tensor([[float(log[key]) for key in keys] for log in logs])
     return losses, torch.cat([p.detach().flatten().cpu() for p in critic.parameters()])
 
@@ -203,6 +214,37 @@ def test_fast_optimizer_prefers_fused_then_foreach_then_the_loop() -> None:
     assert sgd.implementation in ("fused", "foreach")
     lbfgs = fast.fast_optimizer(torch.optim.LBFGS, net.parameters())  # neither flag exists
     assert lbfgs.implementation == "for-loop"
+
+
+def test_constant_leaky_relu_masks_keep_values_and_gradients_and_cut_the_double_backward() -> None:
+    x = torch.randn(64, 8, requires_grad=True)
+    expected = torch.nn.functional.leaky_relu(x, 0.2)
+    (expected_grad,) = torch.autograd.grad(expected.sum(), x, create_graph=True)
+    assert expected_grad.requires_grad  # autograd keeps a (zero) second derivative
+    with fast.constant_leaky_relu_masks():
+        for y in (torch.nn.functional.leaky_relu(x, 0.2), nn.LeakyReLU(0.2)(x)):
+            (grad,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+            assert torch.equal(y, expected) and torch.equal(grad, expected_grad)
+            assert not grad.requires_grad  # no graph back into x: nothing to push zeros through
+        assert torch.equal(torch.tanh(x), x.tanh())  # other functions pass through
+    assert torch.autograd.grad(nn.LeakyReLU(0.2)(x).sum(), x, create_graph=True)[0].requires_grad
+
+
+def test_constant_leaky_relu_masks_leave_the_penalty_gradients_bitwise() -> None:
+    torch.manual_seed(0)
+    critic = wgan.ConvCritic(1, 4)
+    real, fake = torch.randn(3, 1, 32, 32), torch.randn(3, 1, 32, 32)
+    grads = []
+    for constant in (False, True):
+        torch.manual_seed(1)
+        with fast.constant_leaky_relu_masks() if constant else contextlib.nullcontext():
+            penalty = wgan.gradient_penalty(critic, real, fake)
+        critic.zero_grad(set_to_none=True)
+        penalty.backward()
+        # the head's bias gets no gradient at all (None) instead of zeros pushed back
+        grads.append([penalty.detach()] + [torch.zeros_like(p) if p.grad is None else p.grad
+                                           for p in critic.parameters()])  # fmt: skip
+    assert all(torch.equal(a, b) for a, b in zip(*grads, strict=True))
 
 
 def test_frozen_restores_flags_also_after_an_error() -> None:
@@ -354,7 +396,7 @@ def test_compile_unavailable_runs_eagerly(monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.mark.parametrize("mode", ["gp", "clip"])
 def test_fast_critic_step_is_the_reference_step_exactly(mode: str) -> None:
-    expected = _critic_run(wgan.make_critic_step(mode), mode=mode)
+    expected = _critic_run(functools.partial(wgan.critic_step, mode=mode), mode=mode)
     actual = _critic_run(wgan.FastCriticStep(mode), mode=mode)
     _close(actual[0], expected[0], EXACT)
     _close(actual[1], expected[1], EXACT)
@@ -384,6 +426,142 @@ def test_fast_generator_step_matches_the_reference(options: FastOptions) -> None
         results.append((logs["g_loss"], torch.cat([p.detach().flatten() for p in G.parameters()])))
     _close(results[1][0], results[0][0], LAYOUT)
     _close(results[1][1], results[0][1], LAYOUT)
+
+
+# --- Lesson 4: FastTrainIteration ----------------------------------------------------------------
+
+
+def _progan_run(
+    step_fn: Callable[..., dict[str, Any]], steps: int = 3, fused: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Losses [steps, 4] and the parameters of G, D and G_ema after ``steps`` iterations at
+    16 x 16 half way through its fade-in."""
+    torch.manual_seed(0)
+    schedule = {
+        "batch_sizes": (8, 8, 8),
+        "fade_iterations": (0, 1, 1),
+        "stable_iterations": (1,) * 3,
+    }
+    config = progan.ProGANConfig(z_dim=16, channels=(16, 16, 8), **schedule)
+    G, D, G_ema = progan.make_networks(config)
+    flags = {"fused": True} if fused else {"foreach": False}
+    opt_G, opt_D = (torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.0, 0.99), **flags)
+                    for net in (G, D))  # fmt: skip
+    data = torch.Generator().manual_seed(1)
+    batches = [2 * torch.rand(8, 1, 16, 16, generator=data) - 1 for _ in range(steps)]
+    torch.manual_seed(2)
+    logs = [step_fn(G, D, opt_G, opt_D, real, 2, 0.5, config, G_ema) for real in batches]
+    keys = ("d_loss", "wasserstein", "gp", "g_loss")
+    losses = torch.tensor([[float(log[key]) for key in keys] for log in logs])
+    return losses, torch.cat(
+        [p.detach().flatten() for net in (G, D, G_ema) for p in net.parameters()]
+    )
+
+
+def test_fast_progan_iteration_is_the_reference_iteration_exactly() -> None:
+    expected = _progan_run(progan.train_iteration)
+    actual = _progan_run(progan.FastTrainIteration())
+    _close(actual[0], expected[0], EXACT)
+    _close(actual[1], expected[1], EXACT)
+
+
+def test_fast_progan_iteration_options_keep_the_losses() -> None:
+    expected = _progan_run(progan.FastTrainIteration())
+    fused = _progan_run(progan.FastTrainIteration(), fused=True)
+    _close(fused[0], expected[0], ROUNDING)
+    layout = _progan_run(progan.FastTrainIteration(FastOptions(channels_last=True)))
+    _close(layout[0], expected[0], LAYOUT)
+    _close(layout[1], expected[1], LAYOUT)
+    half, _ = _progan_run(progan.FastTrainIteration(FastOptions(precision="bf16")))
+    _close(half, expected[0], HALF)
+    both, _ = _progan_run(
+        progan.FastTrainIteration(FastOptions(precision="bf16", channels_last=True))
+    )
+    _close(both, expected[0], HALF)
+
+
+def test_fast_progan_iteration_freezes_the_critic_for_the_generator_and_refuses_compile() -> None:
+    torch.manual_seed(0)
+    schedule = {"batch_sizes": (4, 4), "fade_iterations": (0, 1), "stable_iterations": (1, 1)}
+    config = progan.ProGANConfig(z_dim=4, channels=(4, 4), **schedule)
+    G, D, _ = progan.make_networks(config)
+    seen: list[bool] = []
+    D.register_forward_pre_hook(lambda m, args: seen.append(m.head.score.weight.requires_grad))
+    logs = progan.FastTrainIteration()(G, D, _adam(G), _adam(D), torch.randn(4, 1, 8, 8), 1, 0.5,
+                                       config)  # fmt: skip
+    assert seen == [True, True, True, False]  # real, fake, penalty; then frozen for G's update
+    assert all(p.requires_grad for p in D.parameters())
+    assert all(isinstance(v, torch.Tensor) and not v.requires_grad for v in logs.values())
+    with pytest.raises(ValueError, match="does not compile: the fade-in weight"):
+        progan.FastTrainIteration(FastOptions(compile="aot_eager"))
+
+
+# --- Lesson 5: StyleGAN's FastCriticStep and FastGeneratorStep ---------------------------------
+
+
+def _stylegan_run(
+    critic_step: Callable[..., dict[str, Any]],
+    generator_step: Callable[..., dict[str, Any]],
+    steps: int = 3,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Losses [steps, 4] and the parameters of G and D after ``steps`` iterations (critic step,
+    then generator step) at 16 x 16, style mixing on."""
+    torch.manual_seed(0)
+    config = stylegan.StyleGANConfig(z_dim=16, w_dim=16, channels=(16, 16, 8), mapping_layers=2)
+    G = stylegan.StyleGenerator(config.z_dim, config.w_dim, config.channels, config.mapping_layers)
+    D = progan.ProDiscriminator(config.channels)
+    opt_G, opt_D = stylegan.make_optimizers(G, D, config)
+    data = torch.Generator().manual_seed(1)
+    batches = [2 * torch.rand(8, 1, 16, 16, generator=data) - 1 for _ in range(steps)]
+    torch.manual_seed(2)
+    losses = []
+    for real in batches:
+        logs = dict(critic_step(G, D, opt_G, opt_D, real, config))
+        logs |= generator_step(G, D, opt_G, opt_D, real, config)
+        losses.append([float(logs[key]) for key in ("d_loss", "gp", "wasserstein", "g_loss")])
+    params = torch.cat([p.detach().flatten() for net in (G, D) for p in net.parameters()])
+    return torch.tensor(losses), params
+
+
+def test_fast_stylegan_steps_are_the_reference_steps_exactly() -> None:
+    expected = _stylegan_run(stylegan.critic_step, stylegan.generator_step)
+    actual = _stylegan_run(stylegan.FastCriticStep(), stylegan.FastGeneratorStep())
+    _close(actual[0], expected[0], EXACT)
+    _close(actual[1], expected[1], EXACT)
+
+
+@pytest.mark.parametrize(
+    ("options", "tolerance"),
+    [
+        (FastOptions(channels_last=True), LAYOUT),
+        (FastOptions(precision="bf16"), STYLE_HALF),
+        (FastOptions(precision="bf16", channels_last=True), STYLE_HALF),
+    ],
+)
+def test_fast_stylegan_options_keep_the_losses(
+    options: FastOptions, tolerance: dict[str, float]
+) -> None:
+    expected, _ = _stylegan_run(stylegan.FastCriticStep(), stylegan.FastGeneratorStep())
+    actual, params = _stylegan_run(
+        stylegan.FastCriticStep(options), stylegan.FastGeneratorStep(options)
+    )
+    _close(actual, expected, tolerance)
+    assert torch.isfinite(params).all()
+
+
+def test_fast_stylegan_generator_step_freezes_the_critic_and_refuses_compile() -> None:
+    torch.manual_seed(0)
+    config = stylegan.StyleGANConfig()
+    G, D = stylegan.StyleGenerator(4, 4, (4, 4), 1), progan.ProDiscriminator((4, 4))
+    opt_G, opt_D = stylegan.make_optimizers(G, D, config, fast=True)
+    seen: list[bool] = []
+    D.register_forward_pre_hook(lambda m, args: seen.append(m.head.score.weight.requires_grad))
+    logs = stylegan.FastGeneratorStep()(G, D, opt_G, opt_D, torch.zeros(4, 1, 8, 8), config)
+    assert seen == [False] and all(p.requires_grad and p.grad is None for p in D.parameters())
+    assert set(logs) == {"g_loss"} and not logs["g_loss"].requires_grad
+    for step in (stylegan.FastCriticStep, stylegan.FastGeneratorStep):
+        with pytest.raises(ValueError, match="does not compile: each step's style-mixing"):
+            step(FastOptions(compile=True))
 
 
 # --- on a GPU -------------------------------------------------------------------------------------

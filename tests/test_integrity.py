@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import builtins
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers import checks, mlp_gan
+from helpers import checks, mlp_gan, runtime
 from helpers.checks import integrity
 from helpers.checks.integrity import TamperingDetected
 
 
 @pytest.fixture
 def sealed() -> Iterator[None]:
-    integrity.seal()
+    integrity.seal(runtime.loaded_modules())
     try:
         yield
     finally:
@@ -32,7 +36,7 @@ def test_sealed_modules_refuse_rebinding_and_deleting(sealed: None) -> None:
     with pytest.raises(AttributeError, match="cannot be changed from a notebook"):
         checks.assert_close = lambda *a, **k: None  # type: ignore[assignment]
     with pytest.raises(AttributeError, match="cannot be changed"):
-        checks.assertions._fail = lambda *a, **k: None  # type: ignore[attr-defined]
+        checks.assertions.fail = lambda *a, **k: None  # type: ignore[attr-defined]
     with pytest.raises(AttributeError, match="cannot be deleted"):
         del mlp_gan.generator_loss
     assert integrity.verify() == []
@@ -73,11 +77,11 @@ def test_a_check_puts_back_what_a_cell_replaced(
 
 def test_bypassing_the_seal_is_undone_too(sealed: None) -> None:
     assertions = checks.assertions
-    original = vars(assertions)["_fail"]
-    object.__setattr__(assertions, "_fail", lambda *a, **k: None)
+    original = vars(assertions)["fail"]
+    object.__setattr__(assertions, "fail", lambda *a, **k: None)
     with pytest.raises(checks.CheckFailure, match="ex: check failed"):
         checks.assert_true(False, "ex", "a", "b")
-    assert vars(assertions)["_fail"] is original
+    assert vars(assertions)["fail"] is original
 
 
 def test_swapped_reference_code_and_defaults_are_put_back(sealed: None) -> None:
@@ -102,7 +106,7 @@ def test_a_notebook_function_planted_before_the_seal_fails_every_check() -> None
     original = torch.allclose
     torch.allclose = fake_allclose  # type: ignore[assignment]
     try:
-        integrity.seal()
+        integrity.seal(runtime.loaded_modules())
         assert "torch.allclose" in integrity.verify()
         with pytest.raises(TamperingDetected, match="before the setup cell ran: torch.allclose"):
             checks.assert_true(True, "ex", "a", "b")
@@ -127,11 +131,59 @@ def test_kernel_managed_builtins_are_not_watched(
 
 
 def test_setup_notebook_seals(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    from helpers import runtime
-
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
     try:
         runtime.setup_notebook(seed=0)
         assert type(checks) is integrity.SealedModule
+        assert type(checks.assertions) is integrity.SealedModule
     finally:
         integrity.unseal()
+
+
+def test_the_seal_covers_the_modules_it_is_given_and_imports_none() -> None:
+    """Only what is passed (with a package's imported submodules) is sealed; nothing more is
+    imported, so the infrastructure never depends on the lessons."""
+    before, code = set(sys.modules), mlp_gan.generator_loss.__code__
+    integrity.seal([checks])
+    try:
+        assert set(sys.modules) == before
+        assert type(checks) is integrity.SealedModule
+        assert type(checks.guards) is integrity.SealedModule  # a submodule of the package
+        assert type(mlp_gan) is not integrity.SealedModule  # not passed: left alone
+        mlp_gan.generator_loss.__code__ = mlp_gan.discriminator_loss.__code__.replace()
+        assert integrity.verify() == []  # nor is its code watched
+    finally:
+        integrity.unseal()
+        mlp_gan.generator_loss.__code__ = code
+
+
+def test_setup_notebook_seals_what_the_setup_cell_imported_and_a_later_import_works(
+    tmp_path: Path,
+) -> None:
+    """In a fresh interpreter: the setup cell's modules are sealed, nothing else of helpers is
+    imported, and a helpers module imported later (a notebook's own cell) still imports."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from helpers import checks, mlp_gan, runtime
+        from helpers.checks import integrity
+        runtime.setup_notebook(seed=0)
+        loaded = sorted(n for n in sys.modules if n.startswith("helpers"))
+        assert "helpers.bench" not in loaded and "helpers.progan" not in loaded, loaded
+        assert type(mlp_gan) is integrity.SealedModule
+        from helpers import bench
+        import helpers.progan
+        assert helpers.bench is bench and helpers.progan.pixel_norm
+        for attempt in ("helpers.bench = 1", "helpers.mlp_gan = bench", "mlp_gan.Generator = 1"):
+            try:
+                exec(attempt)
+            except AttributeError:
+                continue
+            raise AssertionError(attempt + " was allowed")
+        print("ok")
+        """
+    )
+    env = {"GAN_COURSE_DATA": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr

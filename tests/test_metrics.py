@@ -250,12 +250,6 @@ def test_one_digit_generator_covers_one_class(digits) -> None:  # noqa: ANN001
     assert coverage.classes == 1 and coverage.evenness < 0.15
 
 
-def test_cli_scores_a_checkpoint(capsys: pytest.CaptureFixture[str]) -> None:
-    assert metrics.main(["evaluate", "progan", "--n", "200"]) == 0
-    out = capsys.readouterr().out
-    assert "real_vs_real" in out and "progan" in out and "Fréchet" in out
-
-
 def test_to_unit_range_images_feed_the_metrics() -> None:
     images = to_unit_range(torch.zeros(4, 1, 28, 28, dtype=torch.uint8))
     assert metrics.features(images).shape == (4, 128)

@@ -2,11 +2,13 @@
 what it should.
 
 Each assignment is one test (so the two xdist workers share the lessons) in its own
-throw-away course: generate the release, then autograde four submissions in one batch (four
-notebook executions per lesson): the master solution (full marks), the untouched release (zero
-on every test cell, no crash), a release whose test cells were gutted (still zero), and a
+throw-away course: generate the release, then autograde its submissions in one batch (one
+notebook execution each): the master solution (full marks), the untouched release (zero
+on every test cell, no crash), a release whose test cells were gutted (still zero), a
 correct solution with one test cell deleted and another stripped of its metadata (full marks:
-nbgrader restores both). Each claim is a subtest, reported on its own.
+nbgrader restores both), and, where the lesson's variants list correct code that warns
+(``WARNING``), a solution made of that code (full marks, the warnings noted on stdout and
+nothing on stderr). Each claim is a subtest, reported on its own.
 """
 
 import copy
@@ -19,12 +21,14 @@ from nbtools import (
     ASSIGNMENTS,
     grade_cells,
     grading_hazards,
+    load_variants,
     make_course,
     nbgrader,
     release_notebook,
     scores,
     source_notebook,
     submit,
+    with_replacements,
 )
 
 pytestmark = pytest.mark.slow
@@ -47,6 +51,11 @@ def test_round_trip(assignment, tmp_path, subtests):
     careless.cells.remove(tests[0])
     del tests[-1].metadata["nbgrader"]
     submit(course, "careless", assignment, careless)
+    variants = load_variants(assignment)
+    warning = getattr(variants, "WARNING", [])
+    if warning:
+        codes = [(grade_id, variants.RIGHT[grade_id][name]) for grade_id, name in warning]
+        submit(course, "warner", assignment, with_replacements(source, codes))
     nbgrader(course, "autograde", assignment, "--force")
     solution = scores(course, assignment, "solution")
 
@@ -80,6 +89,18 @@ def test_round_trip(assignment, tmp_path, subtests):
             if o.output_type == "error"
         ]
         assert errors == [], "the solution notebook raised while grading"
+    with subtests.test("correct code that warns keeps full marks, the warning noted on stdout"):
+        assert warning, f"{assignment}'s variants list no correct code that warns (WARNING)"
+        assert scores(course, assignment, "warner") == solution
+        graded = course / "autograded" / "warner" / assignment / f"{assignment}.ipynb"
+        nb = nbformat.read(graded, 4)
+        assert grading_hazards(nb) == []
+        cells = grade_cells(nb)
+        for grade_id, _ in warning:
+            printed = "".join(
+                o.get("text", "") for o in cells[grade_id].outputs if o.output_type == "stream"
+            )
+            assert "a warning costs no points" in printed, (grade_id, printed)
     with subtests.test("feedback hides the hidden tests"):
         nbgrader(course, "generate_feedback", assignment, "--student", "solution", "--force")
         page = (course / "feedback" / "solution" / assignment / f"{assignment}.html").read_text()

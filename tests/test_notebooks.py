@@ -185,7 +185,6 @@ def test_setup_cell_pins_the_current_helpers_version(assignment):
 def test_every_notebook_has_a_colab_badge_to_its_release(assignment):
     """The badge opens the student release in notebooks/ (never the solutions)."""
     import re
-
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -203,7 +202,6 @@ def test_helpers_imports_nothing_removed_from_newer_pythons():
     module removed in Python 3.12 or 3.13 (PEP 594, distutils, imp, lib2to3) is imported by
     the package students install, and requires-python has no upper cap."""
     import ast
-
     import tomllib
 
     removed = {"distutils", "imp", "asynchat", "asyncore", "smtpd", "aifc", "audioop", "cgi",

@@ -1,8 +1,8 @@
 """Install files agree, and the helpers package stays light enough for Colab."""
 
 import re
-
 import tomllib
+
 from nbtools import ROOT
 
 
@@ -48,3 +48,15 @@ def test_every_helpers_subpackage_is_installed():
         for init in (ROOT / "helpers").rglob("__init__.py")
     }
     assert found == listed
+
+
+def test_the_supported_pythons_agree():
+    """pyproject's requires-python is what ruff checks against, and what the code needs:
+    Python 3.11 (``training.fingerprint`` reads ``co_exceptiontable``; Colab runs 3.13)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    requires = config["project"]["requires-python"]
+    match = re.fullmatch(r">=(\d+)\.(\d+)", requires)
+    assert match, requires
+    major, minor = map(int, match.groups())
+    assert config["tool"]["ruff"]["target-version"] == f"py{major}{minor}"
+    assert (major, minor) >= (3, 11)

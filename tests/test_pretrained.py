@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
-import tomllib
 import torch
 from nbtools import ROOT
 
-from helpers import pretrained
+from helpers import model_files, pretrained, progan, stylegan
 from helpers.progan import ProDiscriminator, ProGenerator, generate
 
 
@@ -110,7 +111,7 @@ def test_save_rejects_the_wrong_class(tmp_path: Path) -> None:
 def test_save_refuses_files_over_the_size_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pretrained, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(model_files, "MAX_BYTES", 10_000)
     with pytest.raises(pretrained.CheckpointError, match="half=True"):
         pretrained.save("progan", ProGenerator(), {}, tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing half-written is left behind
@@ -158,6 +159,14 @@ def test_cli_train_writes_a_checkpoint(tmp_path: Path, monkeypatch: pytest.Monke
     assert calls[-1]["checkpoint"].path == tmp_path / "run.pt"
 
 
+def test_cli_scores_a_shipped_generator(capsys: pytest.CaptureFixture[str]) -> None:
+    assert pretrained.main(["evaluate", "progan", "--n", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "real_vs_real" in out and "progan" in out and "Fréchet" in out
+    with pytest.raises(ValueError, match="no generator called 'classifier'"):
+        pretrained.score_checkpoint("classifier", n=10)
+
+
 # --- the shipped checkpoints ------------------------------------------------------------------
 
 
@@ -172,6 +181,22 @@ def test_shipped_checkpoint_is_small_and_stamped(name: str) -> None:
     assert recipe["smoke"] is False
 
 
+@pytest.mark.parametrize(
+    ("name", "config_class"),
+    [("progan", progan.ProGANConfig), ("stylegan", stylegan.StyleGANConfig)],
+)
+def test_shipped_recipe_names_the_current_config_fields(name: str, config_class: type) -> None:
+    """A recipe's config rebuilds today's config class: renaming a field (issue 18's
+    iteration counts) must rewrite the stored recipe too, or retraining from it breaks."""
+    config = pretrained.read(name)["recipe"]["config"]
+    fields = [field.name for field in dataclasses.fields(config_class)]
+    assert sorted(config) == sorted(fields), (
+        f"{name}.pt's recipe has config keys {sorted(set(config) - set(fields))} that "
+        f"{config_class.__name__} lacks, and lacks {sorted(set(fields) - set(config))}"
+    )
+    config_class(**config)
+
+
 def test_shipped_progan_generates_digits_sized_images() -> None:
     G = pretrained.load("progan")
     images = generate(G, n=16, seed=0)
@@ -181,7 +206,7 @@ def test_shipped_progan_generates_digits_sized_images() -> None:
     border = torch.cat([images[..., :2, :].flatten(), images[..., -2:, :].flatten()])
     assert border.mean().item() < -0.8  # the padded border of MNIST is black
     with torch.no_grad():
-        raw = G(torch.randn(16, G.z_dim), G.max_step, 1.0)
+        raw = G(torch.randn(16, G.z_dim), G.max_stage, 1.0)
     assert raw.abs().max().item() < 3.0  # the linear output stays near the pixel range
 
 

@@ -265,12 +265,12 @@ def test_upsample_is_nearest_and_downsample_is_average() -> None:
 # --- generator --------------------------------------------------------------------------------
 
 
-def test_generator_output_shapes_at_every_step() -> None:
+def test_generator_output_shapes_at_every_stage() -> None:
     G = ProGenerator()
     z = torch.randn(3, 128)
-    for step, side in enumerate((4, 8, 16, 32)):
-        assert G(z, step, 0.5).shape == (3, 1, side, side)
-    assert G.max_step == 3 and G.img_resolution == 32
+    for stage, side in enumerate((4, 8, 16, 32)):
+        assert G(z, stage, 0.5).shape == (3, 1, side, side)
+    assert G.max_stage == 3 and G.img_resolution == 32
 
 
 def test_default_parameter_counts() -> None:
@@ -281,21 +281,21 @@ def test_default_parameter_counts() -> None:
     assert parameter_shapes(D)[:2] == [[64, 1, 1, 1], [64]]
 
 
-@pytest.mark.parametrize("step", [1, 2, 3])
-def test_generator_fade_endpoints_are_the_two_paths(step: int) -> None:
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_generator_fade_endpoints_are_the_two_paths(stage: int) -> None:
     G, _ = _tiny_pair()
     z = torch.randn(4, 6)
-    h = G.trunk(z, step - 1)  # features at the old resolution
-    old = upsample(G.to_rgb[step - 1](h))
-    new = G.to_rgb[step](G.blocks[step - 1](h))
-    assert torch.equal(G(z, step, 0.0), old)
-    assert torch.equal(G(z, step, 1.0), new)
-    torch.testing.assert_close(G(z, step, 0.3), 0.7 * old + 0.3 * new)
+    h = G.trunk(z, stage - 1)  # features at the old resolution
+    old = upsample(G.to_rgb[stage - 1](h))
+    new = G.to_rgb[stage](G.blocks[stage - 1](h))
+    assert torch.equal(G(z, stage, 0.0), old)
+    assert torch.equal(G(z, stage, 1.0), new)
+    torch.testing.assert_close(G(z, stage, 0.3), 0.7 * old + 0.3 * new)
     # alpha = 0 is the previous resolution's finished image, upsampled
-    assert torch.equal(G(z, step, 0.0), upsample(G(z, step - 1, 1.0)))
+    assert torch.equal(G(z, stage, 0.0), upsample(G(z, stage - 1, 1.0)))
 
 
-def test_generator_step_zero_ignores_alpha() -> None:
+def test_generator_stage_zero_ignores_alpha() -> None:
     G, _ = _tiny_pair()
     z = torch.randn(2, 6)
     assert torch.equal(G(z, 0, 0.0), G(z, 0, 1.0))
@@ -315,11 +315,11 @@ def test_generator_layers_normalize_features() -> None:
     torch.testing.assert_close(rms, torch.ones_like(rms))
 
 
-@pytest.mark.parametrize("step", [-1, 4, 1.0, True, None])
-def test_generator_rejects_bad_step(step: object) -> None:
+@pytest.mark.parametrize("stage", [-1, 4, 1.0, True, None])
+def test_generator_rejects_bad_stage(stage: object) -> None:
     G, _ = _tiny_pair()
-    with pytest.raises(ValueError, match="step"):
-        G(torch.randn(2, 6), step, 1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="stage"):
+        G(torch.randn(2, 6), stage, 1.0)  # type: ignore[arg-type]
 
 
 def test_generator_rejects_bad_z_and_alpha() -> None:
@@ -351,28 +351,28 @@ def test_networks_run_on_the_meta_device() -> None:
 # --- discriminator ----------------------------------------------------------------------------
 
 
-def test_discriminator_output_shapes_at_every_step() -> None:
+def test_discriminator_output_shapes_at_every_stage() -> None:
     D = ProDiscriminator()
-    for step, side in enumerate((4, 8, 16, 32)):
-        assert D(torch.randn(4, 1, side, side), step, 0.5).shape == (4, 1)
+    for stage, side in enumerate((4, 8, 16, 32)):
+        assert D(torch.randn(4, 1, side, side), stage, 0.5).shape == (4, 1)
 
 
-@pytest.mark.parametrize("step", [1, 2, 3])
-def test_discriminator_fade_endpoints_are_the_two_paths(step: int) -> None:
+@pytest.mark.parametrize("stage", [1, 2, 3])
+def test_discriminator_fade_endpoints_are_the_two_paths(stage: int) -> None:
     _, D = _tiny_pair()
-    side = 4 * 2**step
+    side = 4 * 2**stage
     x = torch.randn(4, 1, side, side)
-    old = D.from_rgb[step - 1](downsample(x))
-    new = D.blocks[step - 1](D.from_rgb[step](x))
-    assert torch.equal(D(x, step, 0.0), D.trunk(old, step - 1))
-    assert torch.equal(D(x, step, 1.0), D.trunk(new, step - 1))
-    blend = D.trunk(0.75 * old + 0.25 * new, step - 1)
-    torch.testing.assert_close(D(x, step, 0.25), blend)
+    old = D.from_rgb[stage - 1](downsample(x))
+    new = D.blocks[stage - 1](D.from_rgb[stage](x))
+    assert torch.equal(D(x, stage, 0.0), D.trunk(old, stage - 1))
+    assert torch.equal(D(x, stage, 1.0), D.trunk(new, stage - 1))
+    blend = D.trunk(0.75 * old + 0.25 * new, stage - 1)
+    torch.testing.assert_close(D(x, stage, 0.25), blend)
     # alpha = 0 judges the downsampled image with the previous resolution's finished critic
-    assert torch.equal(D(x, step, 0.0), D(downsample(x), step - 1, 1.0))
+    assert torch.equal(D(x, stage, 0.0), D(downsample(x), stage - 1, 1.0))
 
 
-def test_discriminator_step_zero_ignores_alpha_and_scores_are_unbounded() -> None:
+def test_discriminator_stage_zero_ignores_alpha_and_scores_are_unbounded() -> None:
     _, D = _tiny_pair()
     x = torch.randn(4, 1, 4, 4)
     assert torch.equal(D(x, 0, 0.0), D(x, 0, 1.0))
@@ -395,7 +395,7 @@ def test_discriminator_rejects_bad_input() -> None:
         D(torch.randn(4, 1, 32, 32), 2, 1.0)
     with pytest.raises(ValueError, match=r"\[N, 1, 8, 8\]"):
         D(torch.randn(4, 3, 8, 8), 1, 1.0)
-    with pytest.raises(ValueError, match="step"):
+    with pytest.raises(ValueError, match="stage"):
         D(torch.randn(4, 1, 64, 64), 4, 1.0)
     with pytest.raises(ValueError, match="divisible"):
         D(torch.randn(6, 1, 4, 4), 0, 1.0)
@@ -417,7 +417,7 @@ def test_critic_loss_with_drift_by_hand() -> None:
 
 def test_progressive_reals_pools_and_fades() -> None:
     real = torch.arange(64.0).reshape(1, 1, 8, 8)
-    assert torch.equal(progressive_reals(real, 1, 1.0), real)  # 8x8 is step 1
+    assert torch.equal(progressive_reals(real, 1, 1.0), real)  # 8x8 is stage 1
     pooled = F.avg_pool2d(real, 2)
     assert torch.equal(progressive_reals(real, 1, 0.0), upsample(pooled))
     torch.testing.assert_close(progressive_reals(real, 1, 0.5), 0.5 * upsample(pooled) + 0.5 * real)
@@ -433,7 +433,7 @@ def test_critic_step_updates_only_the_critic() -> None:
     opt_D = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.0, 0.99))
     before_G = [p.detach().clone() for p in G.parameters()]
     before_D = [p.detach().clone() for p in D.parameters()]
-    logs = critic_step(G, D, opt_D, torch.randn(4, 1, 16, 16), 2, 0.5)
+    logs = critic_step(G, D, None, opt_D, torch.randn(4, 1, 16, 16), 2, 0.5)
     assert set(logs) == {"d_loss", "wasserstein", "gp"}
     assert all(math.isfinite(float(v)) for v in logs.values())
     assert all(torch.equal(a, b) for a, b in zip(before_G, G.parameters()))
@@ -461,7 +461,7 @@ def test_critic_step_matches_the_formula() -> None:
     G, D = _tiny_pair()
     real = torch.randn(4, 1, 8, 8)
     torch.manual_seed(3)
-    logs = critic_step(G, D, torch.optim.SGD(D.parameters(), lr=0.0), real, 1, 0.25)
+    logs = critic_step(G, D, None, torch.optim.SGD(D.parameters(), lr=0.0), real, 1, 0.25)
     torch.manual_seed(3)
     fake = G(torch.randn(4, 6), 1, 0.25).detach()
     critic = lambda x: D(x, 1, 0.25)  # noqa: E731
@@ -470,15 +470,44 @@ def test_critic_step_matches_the_formula() -> None:
     assert float(logs["d_loss"]) == pytest.approx(expected.item(), rel=1e-5)
 
 
-def test_generator_step_updates_only_the_generator() -> None:
+def test_generator_step_updates_only_the_generator_through_a_frozen_critic() -> None:
     G, D = _tiny_pair()
     opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.0, 0.99))
     before_D = [p.detach().clone() for p in D.parameters()]
     before_input = G.input.dense.weight.detach().clone()
-    logs = generator_step(G, D, opt_G, 4, 1, 0.5)
+    seen: list[bool] = []  # whether D's weights required gradients while D ran
+    D.register_forward_pre_hook(lambda m, args: seen.append(m.head.score.weight.requires_grad))
+    logs = generator_step(G, D, opt_G, None, torch.zeros(4, 1, 8, 8), 1, 0.5)
     assert set(logs) == {"g_loss"} and math.isfinite(float(logs["g_loss"]))
+    assert seen == [False]  # D frozen: its weight gradients are never computed
+    assert all(p.requires_grad and p.grad is None for p in D.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before_D, D.parameters()))
     assert not torch.equal(before_input, G.input.dense.weight)
+
+
+def test_freezing_the_critic_leaves_the_generator_update_bitwise_the_same() -> None:
+    """The frozen critic skips D's weight gradients only: G's update (and so every shipped
+    recipe) is what the same step computes with D's gradients on, to the last bit."""
+    runs = []
+    for freeze in (True, False):
+        torch.manual_seed(0)
+        G, D = _tiny_pair()
+        opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.0, 0.99))
+        torch.manual_seed(4)
+        for _ in range(3):
+            if freeze:
+                logs = generator_step(G, D, opt_G, None, torch.zeros(4, 1, 16, 16), 2, 0.5)
+            else:  # the same maths, D's weight gradients computed and thrown away
+                g_loss = generator_loss(D(G(torch.randn(4, G.z_dim), 2, 0.5), 2, 0.5))
+                opt_G.zero_grad(set_to_none=True)
+                g_loss.backward()
+                opt_G.step()
+                logs = {"g_loss": g_loss.detach()}
+        assert any(p.grad is not None for p in D.parameters()) != freeze
+        runs.append((logs["g_loss"], [p.detach() for p in G.parameters()]))
+    (frozen_loss, frozen_params), (loss, params) = runs
+    assert torch.equal(frozen_loss, loss)
+    assert all(torch.equal(a, b) for a, b in zip(frozen_params, params, strict=True))
 
 
 # --- sampling ---------------------------------------------------------------------------------
@@ -486,14 +515,14 @@ def test_generator_step_updates_only_the_generator() -> None:
 
 def test_generate_shape_range_determinism_and_mode() -> None:
     G = Spy(ProGenerator(z_dim=6, **TINY))
-    G.z_dim, G.max_step = 6, 3
+    G.z_dim, G.max_stage = 6, 3
     with torch.no_grad():
         G.inner.to_rgb[3].conv.bias.fill_(3.0)  # push the raw output past 1
     a = generate(G, n=5, seed=1)
     assert a.shape == (5, 1, 32, 32)
     assert a.max().item() == 1.0 and a.min().item() >= -1.0
     assert torch.equal(a, generate(G, n=5, seed=1))
-    assert generate(G, n=2, step=1, alpha=0.5).shape == (2, 1, 8, 8)
+    assert generate(G, n=2, stage=1, alpha=0.5).shape == (2, 1, 8, 8)
     assert (G.calls[0]["training"], G.calls[0]["grad"]) == (False, False)
     assert G.training
 
@@ -504,8 +533,8 @@ def test_generate_shape_range_determinism_and_mode() -> None:
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="batch_sizes"):
         ProGANConfig(batch_sizes=(64, 64))
-    with pytest.raises(ValueError, match="fade_steps"):
-        ProGANConfig(fade_steps=(5, 1, 1, 1))
+    with pytest.raises(ValueError, match="fade_iterations"):
+        ProGANConfig(fade_iterations=(5, 1, 1, 1))
     assert ProGANConfig().betas == (0.0, 0.99) and ProGANConfig().lr == 1e-3
 
 
@@ -514,8 +543,8 @@ def _tiny_config(**overrides: object) -> ProGANConfig:
         "z_dim": 6,
         "channels": (8, 8, 4, 4),
         "batch_sizes": (8, 8, 4, 4),
-        "fade_steps": (0, 2, 2, 2),
-        "stable_steps": (1, 1, 1, 2),
+        "fade_iterations": (0, 2, 2, 2),
+        "stable_iterations": (1, 1, 1, 2),
         "log_every": 1,
         "betas": (0, 0.99),  # ints are accepted
     }
@@ -538,10 +567,10 @@ def test_tiny_progressive_run_reaches_32x32_and_logs_finite_values() -> None:
         config,
         G_ema=G_ema,
         on_log=lambda i, means: logged.append((i, means)),
-        on_stage_end=lambda step, net: stages.append((step, generate(net, 4, step))),
+        on_stage_end=lambda stage, net: stages.append((stage, generate(net, 4, stage))),
     )
     assert len(histories) == 7  # 4x4 stable, then fade + stable for 8, 16 and 32
-    assert [step for step, _ in stages] == [0, 1, 2, 3]
+    assert [stage for stage, _ in stages] == [0, 1, 2, 3]
     assert [img.shape[-1] for _, img in stages] == [4, 8, 16, 32]
     assert [i for i, _ in logged] == list(range(1, 12))
     assert [m["resolution"] for _, m in logged] == [4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 32]
@@ -554,7 +583,9 @@ def test_tiny_progressive_run_reaches_32x32_and_logs_finite_values() -> None:
 
 def test_progressive_run_in_smoke_mode_is_short(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
-    config = _tiny_config(fade_steps=(0, 500, 500, 500), stable_steps=(500,) * 4, smoke_steps=1)
+    config = _tiny_config(
+        fade_iterations=(0, 500, 500, 500), stable_iterations=(500,) * 4, smoke_iterations=1
+    )
     images = torch.rand(8, 1, 32, 32) * 2 - 1
     G = ProGenerator(config.z_dim, config.channels)
     histories = train_progressive(G, ProDiscriminator(config.channels), images, config)
@@ -566,8 +597,8 @@ def test_config_is_scaled_down_off_the_gpu() -> None:
 
     full, cpu = ProGANConfig.for_device("cuda"), ProGANConfig.for_device("cpu")
     assert full == ProGANConfig()
-    assert sum(cpu.fade_steps) + sum(cpu.stable_steps) < sum(full.fade_steps) + sum(
-        full.stable_steps
+    assert sum(cpu.fade_iterations) + sum(cpu.stable_iterations) < sum(full.fade_iterations) + sum(
+        full.stable_iterations
     )
     assert (cpu.lr, cpu.betas, cpu.drift, cpu.gp_weight) == (1e-3, (0.0, 0.99), 0.001, 10.0)
 
@@ -584,8 +615,8 @@ def test_train_iteration_is_the_critic_step_then_the_generator_step_then_ema() -
         torch.manual_seed(1)
         if composed:
             faded = progressive_reals(real, 2, 0.25)  # [4, 1, 16, 16]
-            logs = critic_step(G, D, opt_D, faded, 2, 0.25, config.gp_weight, config.drift)
-            logs |= generator_step(G, D, opt_G, 4, 2, 0.25)
+            logs = critic_step(G, D, opt_G, opt_D, faded, 2, 0.25, config.gp_weight, config.drift)
+            logs |= generator_step(G, D, opt_G, opt_D, faded, 2, 0.25)
             update_ema(G_ema, G, 0.5)
         else:
             logs = progan.train_iteration(G, D, opt_G, opt_D, real, 2, 0.25, config, G_ema)
@@ -603,16 +634,16 @@ def test_progressive_loop_runs_train_iteration_with_the_fade_schedule(
     calls: list[tuple[int, float, tuple[int, ...]]] = []
     original = progan.train_iteration
 
-    def spy(G, D, opt_G, opt_D, real, step, fade_alpha, config, G_ema=None):  # noqa: ANN001, ANN202
-        calls.append((step, fade_alpha, tuple(real.shape)))
-        return original(G, D, opt_G, opt_D, real, step, fade_alpha, config, G_ema)
+    def spy(G, D, opt_G, opt_D, real, stage, fade_alpha, config, G_ema=None):  # noqa: ANN001, ANN202
+        calls.append((stage, fade_alpha, tuple(real.shape)))
+        return original(G, D, opt_G, opt_D, real, stage, fade_alpha, config, G_ema)
 
-    monkeypatch.setattr(progan, "train_iteration", spy)
+    monkeypatch.setattr(progan.training, "train_iteration", spy)  # where train_progressive looks
     config = _tiny_config()
     images = torch.randint(0, 256, (16, 1, 32, 32), dtype=torch.uint8)
     train_progressive(ProGenerator(6, config.channels), ProDiscriminator(config.channels),
                       images, config)  # fmt: skip
-    steps_and_alphas = [(step, alpha) for step, alpha, _ in calls]
-    assert steps_and_alphas == [(0, 1.0), (1, 0.0), (1, 0.5), (1, 1.0), (2, 0.0), (2, 0.5),
+    stages_and_alphas = [(stage, alpha) for stage, alpha, _ in calls]
+    assert stages_and_alphas == [(0, 1.0), (1, 0.0), (1, 0.5), (1, 1.0), (2, 0.0), (2, 0.5),
                                 (2, 1.0), (3, 0.0), (3, 0.5), (3, 1.0), (3, 1.0)]  # fmt: skip
     assert {shape for _, _, shape in calls} == {(8, 1, 32, 32), (4, 1, 32, 32)}

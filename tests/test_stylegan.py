@@ -168,7 +168,8 @@ def test_critic_step_matches_the_formula_and_updates_only_the_critic() -> None:
     real = torch.rand(4, 1, 32, 32) * 2 - 1
     before_G = [p.detach().clone() for p in G.parameters()]
     torch.manual_seed(3)
-    logs = stylegan.critic_step(G, D, torch.optim.SGD(D.parameters(), lr=0.0), real, config)
+    opt_D = torch.optim.SGD(D.parameters(), lr=0.0)
+    logs = stylegan.critic_step(G, D, None, opt_D, real, config)
     torch.manual_seed(3)
     w1, coin = G.mapping(torch.randn(4, 4)), torch.rand(())
     w2, crossover = G.mapping(torch.randn(4, 4)), int(torch.randint(1, G.num_ws, ()))
@@ -189,7 +190,9 @@ def test_generator_step_freezes_the_critic_and_updates_the_generator() -> None:
     G, D = _tiny_style_pair()
     opt_G, _ = stylegan.make_optimizers(G, D, stylegan.StyleGANConfig())
     before = [p.detach().clone() for p in G.parameters()]
-    logs = stylegan.generator_step(G, D, opt_G, 4, stylegan.StyleGANConfig())
+    logs = stylegan.generator_step(
+        G, D, opt_G, None, torch.zeros(4, 1, 32, 32), stylegan.StyleGANConfig()
+    )
     assert set(logs) == {"g_loss"} and not logs["g_loss"].requires_grad
     assert all(p.grad is None and p.requires_grad for p in D.parameters())
     assert all(not torch.equal(a, b) for a, b in zip(before, G.mapping.parameters()))
@@ -210,7 +213,8 @@ def test_fast_optimizers_keep_the_groups_and_the_updates() -> None:
         assert opt_D.param_groups[0]["betas"] == config.betas
         assert sum(len(g["params"]) for g in opt_G.param_groups) == len(list(G.parameters()))
         torch.manual_seed(1)
-        losses = [float(stylegan.generator_step(G, D, opt_G, 4, config)["g_loss"])
+        real = torch.zeros(4, 1, 32, 32)  # the generator step reads its size and device
+        losses = [float(stylegan.generator_step(G, D, opt_G, opt_D, real, config)["g_loss"])
                   for _ in range(3)]  # fmt: skip
         runs.append(losses)
     plain, fused = runs
@@ -229,7 +233,7 @@ def test_training_loop_runs_the_critic_step_then_the_generator_step(
             calls.append(_name)
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(stylegan, name, spy)
+        monkeypatch.setattr(stylegan.training, name, spy)  # where train_stylegan looks
     G, D = _tiny_style_pair()
     config = stylegan.StyleGANConfig(batch_size=4)
     images = torch.randint(0, 256, (8, 1, 32, 32), dtype=torch.uint8)

@@ -219,7 +219,7 @@ def test_generator_step_values_are_averaged_separately() -> None:
     G, D, opt_G, opt_D = _setup()
 
     def critic(G, D, opt_G, opt_D, real) -> dict[str, object]:  # noqa: ANN001
-        return {"critic_loss": float(real[0, 0]), "gp": None}
+        return {"d_loss": float(real[0, 0]), "gp": None}
 
     def generator(G, D, opt_G, opt_D, real) -> dict[str, object]:  # noqa: ANN001
         return {"g_loss": torch.tensor(-1.0)}
@@ -228,7 +228,7 @@ def test_generator_step_values_are_averaged_separately() -> None:
         G, D, opt_G, opt_D, Batches(5), num_steps=2, step_fn=critic, log_every=2,
         n_critic=5, generator_step=generator,
     )  # fmt: skip
-    assert history.logs == {"critic_loss": [2.0], "g_loss": [-1.0]}  # gp=None is skipped
+    assert history.logs == {"d_loss": [2.0], "g_loss": [-1.0]}  # gp=None is skipped
 
 
 def test_values_logged_as_some_none_some_not() -> None:

@@ -13,10 +13,13 @@ from nbtools import (
     ASSIGNMENTS,
     ExerciseRunner,
     load_variants,
-    nbgrader_meta,
     release_notebook,
+    solution_cell_before,
     variants_file,
 )
+
+# about 500 exercise runs, over two minutes of CPU: `make test` runs them, `make test-fast` not
+pytestmark = pytest.mark.slow
 
 MIN_VARIANTS = 3
 
@@ -47,6 +50,12 @@ INDEPENDENT = [
     for assignment in ASSIGNMENTS
     if variants_file(assignment).exists()
     for case in getattr(load_variants(assignment), "INDEPENDENT", [])
+]
+WARNING = [
+    (assignment, *case)
+    for assignment in ASSIGNMENTS
+    if variants_file(assignment).exists()
+    for case in getattr(load_variants(assignment), "WARNING", [])
 ]
 
 
@@ -111,9 +120,8 @@ def test_an_earlier_mistake_does_not_cost_points_twice(assignment, grade_id, bro
 def _stub_before(assignment: str, test_id: str) -> str:
     """The student release's stub of the exercise that ``test_id`` grades (the solution cell
     just above it), which raises NotImplementedError."""
-    cells = nbformat.read(release_notebook(assignment), as_version=4).cells
-    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == test_id)
-    return next(c.source for c in reversed(cells[:index]) if nbgrader_meta(c).get("solution"))
+    release = nbformat.read(release_notebook(assignment), as_version=4)
+    return solution_cell_before(release, test_id).source
 
 
 @pytest.mark.parametrize(
@@ -131,8 +139,16 @@ def test_an_unfinished_earlier_exercise_does_not_cost_points_twice(
     assert outcome.passed, outcome.error
 
 
-def test_warning_in_a_correct_solution_fails_the_cell():
-    """nbgrader scores a test cell with stderr output 0; the runner must see that too."""
+@pytest.mark.parametrize(("assignment", "grade_id", "name"), WARNING, ids=_ids(WARNING))
+def test_a_warning_costs_a_correct_answer_nothing(assignment, grade_id, name):
+    """A correct variant whose code warns while checked keeps its points; the warning is noted
+    on stdout, never written to stderr (where nbgrader would score the cell 0)."""
+    outcome = runner(assignment).run(grade_id, load_variants(assignment).RIGHT[grade_id][name])
+    assert outcome.passed, outcome.error
+    assert "a warning costs no points" in outcome.output, outcome.output
+
+
+def test_a_warning_inside_the_checks_keeps_the_points():
     noisy = (
         "import warnings\n"
         "def generator_loss(fake_logits):\n"
@@ -140,4 +156,13 @@ def test_warning_in_a_correct_solution_fails_the_cell():
         "    return F.softplus(-fake_logits).mean()\n"
     )
     outcome = runner("01-vanilla-gan").run("test_generator_loss", noisy)
+    assert outcome.passed, outcome.error
+    assert "generator_loss warned (UserWarning: something looks odd)" in outcome.output
+
+
+def test_a_warning_outside_the_checks_fails_the_cell():
+    """nbgrader scores a test cell with stderr output 0; the runner must see that too."""
+    noisy = ExerciseRunner("01-vanilla-gan")
+    noisy.tests = {"noisy": nbformat.v4.new_code_cell("import warnings\nwarnings.warn('odd')")}
+    outcome = noisy.run("noisy")
     assert not outcome.passed and "warning" in outcome.error

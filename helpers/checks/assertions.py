@@ -8,6 +8,7 @@ check first verifies that nothing it relies on was replaced (:mod:`.integrity`).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,6 +17,9 @@ import numpy
 import torch
 
 from .integrity import guarded
+from .messages import CheckFailure, describe, fail
+from .running import student_code
+from .state import assert_inputs_unchanged
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 _BOOL_TYPES = (bool, numpy.bool_)
@@ -34,18 +38,8 @@ __all__ = [
     "assert_true",
     "call",
     "describe",
+    "fail",
 ]
-
-
-class CheckFailure(AssertionError):
-    """A test-cell check that failed; the message is meant for the student."""
-
-
-def _fail(name: str, expected: str, found: str, hint: str | None = None) -> None:
-    lines = [f"{name}: check failed.", f"  expected: {expected}", f"  found:    {found}"]
-    if hint:
-        lines.append(f"  hint:     {hint}")
-    raise CheckFailure("\n".join(lines))
 
 
 def _is_number(x: Any) -> bool:
@@ -54,17 +48,6 @@ def _is_number(x: Any) -> bool:
     if kind in (int, float):
         return True
     return kind.__module__ == "numpy" and issubclass(kind, (numpy.integer, numpy.floating))
-
-
-def describe(x: Any) -> str:
-    """A short description of a value: tensors by shape, dtype and device, others by type."""
-    if type(x) in _TENSOR_TYPES:
-        grad = ", requires_grad=True" if x.requires_grad else ""
-        return f"tensor of shape {list(x.shape)}, dtype {x.dtype}, device {x.device}{grad}"
-    text = repr(x)
-    if len(text) > 80:
-        text = text[:77] + "..."
-    return f"{type(x).__name__} {text}"
 
 
 @guarded
@@ -76,7 +59,7 @@ def assert_true(
     Anything else (an object with its own ``__bool__``, a tensor) counts as not holding.
     """
     if type(condition) not in _BOOL_TYPES or not bool(condition):
-        _fail(name, expected, found, hint)
+        fail(name, expected, found, hint)
 
 
 @guarded
@@ -88,7 +71,7 @@ def assert_tensor(x: Any, name: str, hint: str | None = None) -> None:
             if isinstance(x, torch.Tensor)
             else describe(x)
         )
-        _fail(name, "a torch.Tensor", found, hint or "return a tensor, not a list or array")
+        fail(name, "a torch.Tensor", found, hint or "return a tensor, not a list or array")
 
 
 @guarded
@@ -105,7 +88,7 @@ def assert_shape(
     ok = len(shape) == len(wanted) and all(w is None or w == s for s, w in zip(shape, wanted))
     if not ok:
         pattern = "[" + ", ".join("N" if w is None else str(w) for w in wanted) + "]"
-        _fail(name, f"shape {pattern}", f"shape {shape}", hint)
+        fail(name, f"shape {pattern}", f"shape {shape}", hint)
 
 
 @guarded
@@ -113,7 +96,7 @@ def assert_dtype(x: Any, dtype: torch.dtype, name: str = "value", hint: str | No
     """``x`` must be a tensor of ``dtype``."""
     assert_tensor(x, name, hint)
     if x.dtype != dtype:
-        _fail(name, f"dtype {dtype}", f"dtype {x.dtype}", hint)
+        fail(name, f"dtype {dtype}", f"dtype {x.dtype}", hint)
 
 
 @guarded
@@ -123,7 +106,7 @@ def assert_device(x: Any, device: torch.device | str, name: str = "value", hint:
     want = torch.device(device)
     same = x.device.type == want.type and (want.index is None or x.device.index == want.index)
     if not same:
-        _fail(name, f"device {want}", f"device {x.device}", hint or "create it with device=...")
+        fail(name, f"device {want}", f"device {x.device}", hint or "create it with device=...")
 
 
 @guarded
@@ -131,14 +114,14 @@ def assert_scalar(x: Any, name: str = "value", hint: str | None = None) -> None:
     """``x`` must be a 0-dimensional floating tensor (a loss)."""
     assert_tensor(x, name, hint)
     if x.dim() != 0:
-        _fail(
+        fail(
             name,
             "a scalar tensor (shape [])",
             f"shape {list(x.shape)}",
             hint or "reduce with .mean() so the loss is one number",
         )
     if not x.is_floating_point():
-        _fail(name, "a floating-point scalar", f"dtype {x.dtype}", hint)
+        fail(name, "a floating-point scalar", f"dtype {x.dtype}", hint)
 
 
 @guarded
@@ -146,9 +129,9 @@ def assert_float(x: Any, name: str = "value", hint: str | None = None) -> None:
     """``x`` must be a finite Python float (e.g. from ``loss.item()``); ints and NumPy
     scalars are accepted too, bools, tensors and other objects are not."""
     if not _is_number(x):
-        _fail(name, "a Python float", describe(x), hint or "use loss.item() to get a float")
+        fail(name, "a Python float", describe(x), hint or "use loss.item() to get a float")
     if not math.isfinite(float(x)):
-        _fail(name, "a finite float", repr(x), hint)
+        fail(name, "a finite float", repr(x), hint)
 
 
 @guarded
@@ -166,21 +149,21 @@ def assert_close(
     """
     assert_tensor(found, name, hint)
     if list(found.shape) != list(expected.shape):
-        _fail(name, f"shape {list(expected.shape)}", f"shape {list(found.shape)}", hint)
+        fail(name, f"shape {list(expected.shape)}", f"shape {list(found.shape)}", hint)
     got = found.detach().to(device="cpu", dtype=torch.float64)
     want = expected.detach().to(device="cpu", dtype=torch.float64)
     if not torch.isfinite(want).all().item():
         raise ValueError(f"assert_close({name}): the expected value is not finite")
     if not torch.isfinite(got).all().item():
         bad = (~torch.isfinite(got)).sum().item()
-        _fail(name, "finite values", f"{bad} NaN/inf value(s)", hint)
+        fail(name, "finite values", f"{bad} NaN/inf value(s)", hint)
     excess = (got - want).abs() - (atol + rtol * want.abs())
     worst = int(torch.argmax(excess).item()) if excess.numel() else 0
     if excess.numel() and excess.reshape(-1)[worst].item() > 0:
         index = list(torch.unravel_index(torch.tensor(worst), want.shape)) if want.dim() else []
         where = f" at index {[int(i) for i in index]}" if index else ""
         diff = (got - want).abs().reshape(-1)[worst].item()
-        _fail(
+        fail(
             name,
             f"{want.reshape(-1)[worst].item():.6g}{where} (tolerance {atol:g} + {rtol:g}*|x|)",
             f"{got.reshape(-1)[worst].item():.6g}{where}, off by {diff:.3g}",
@@ -198,16 +181,17 @@ def assert_grad_flows(
     """Gradients of ``output.sum()`` must reach every tensor in ``inputs``; returns them."""
     assert_tensor(output, name, hint)
     if not output.requires_grad:
-        _fail(
+        fail(
             name,
             "a result connected to the autograd graph (requires_grad=True)",
             describe(output),
             hint or "avoid .item(), .detach(), numpy or torch.no_grad() inside the computation",
         )
-    grads = torch.autograd.grad(output.sum(), list(inputs), allow_unused=True)
+    with student_code(f"the backward pass of {name}"):
+        grads = torch.autograd.grad(output.sum(), list(inputs), allow_unused=True)
     for i, grad in enumerate(grads):
         if grad is None or not torch.any(grad != 0).item():
-            _fail(
+            fail(
                 name,
                 f"a non-zero gradient reaching input {i}",
                 "no gradient (the gradient does not flow)",
@@ -218,15 +202,33 @@ def assert_grad_flows(
 
 @guarded
 def call(
-    fn: Callable[..., Any], *args: Any, name: str = "value", hint: str | None = None, **kwargs: Any
+    fn: Callable[..., Any],
+    *args: Any,
+    name: str = "value",
+    hint: str | None = None,
+    inputs_unchanged: bool = False,
+    **kwargs: Any,
 ) -> Any:
-    """Call student code; turn an unexpected error into a failure that says what was called."""
+    """Call student code; turn an unexpected error into a failure that says what was called.
+
+    Warnings raised inside are noted on stdout and cost nothing (:func:`.student_code`).
+    With ``inputs_unchanged=True`` (for exercises that promise no side effects), every
+    argument must be left as it was: values, ``requires_grad`` and ``.grad`` of tensors,
+    arrays, lists, and modules' parameters, buffers and modes (:mod:`.state`). It is off by
+    default because many calls change their arguments by design (a training step updates
+    its networks).
+    """
+    checked: Any = contextlib.nullcontext()
+    if inputs_unchanged:
+        labels = [f"argument {i + 1}" for i in range(len(args))] + [f"argument {k}" for k in kwargs]
+        checked = assert_inputs_unchanged(*args, *kwargs.values(), name=name, labels=labels)
     try:
-        return fn(*args, **kwargs)
+        with student_code(name), checked:
+            return fn(*args, **kwargs)
     except CheckFailure:
         raise
     except Exception as err:  # noqa: BLE001 - reported to the student with context
-        _fail(name, "no error", f"{type(err).__name__}: {err}", hint)
+        fail(name, "no error", f"{type(err).__name__}: {err}", hint)
 
 
 @guarded
@@ -241,12 +243,13 @@ def assert_raises(
     """Calling ``fn(*args, **kwargs)`` must raise ``exc_type`` with a non-empty message."""
     call = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
     try:
-        fn(*args, **kwargs)
+        with student_code(name):
+            fn(*args, **kwargs)
     except exc_type as err:
         if not str(err).strip():
-            _fail(name, f"{exc_type.__name__} with a message", f"{exc_type.__name__}()", hint)
+            fail(name, f"{exc_type.__name__} with a message", f"{exc_type.__name__}()", hint)
         return err
     except Exception as err:  # noqa: BLE001 - any other error is reported, not propagated
-        _fail(name, f"{exc_type.__name__} for ({call})", f"{type(err).__name__}: {err}", hint)
-    _fail(name, f"{exc_type.__name__} for ({call})", "no error was raised", hint)
+        fail(name, f"{exc_type.__name__} for ({call})", f"{type(err).__name__}: {err}", hint)
+    fail(name, f"{exc_type.__name__} for ({call})", "no error was raised", hint)
     raise AssertionError("unreachable")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .integrity import allow
+from .running import student_code
 
 __all__ = ["forbid_reference", "references_for"]
 
@@ -40,8 +41,10 @@ class forbid_reference:  # noqa: N801 - used like a function: `with forbid_refer
     A function's code object is swapped, so aliases made earlier (``from helpers.mlp_gan
     import generator_loss as g``) are blocked too. A class has its ``__init__``, ``forward``
     and ``__call__`` replaced, which also blocks subclasses that do not override them.
-    Everything is restored on exit, also after an error. One instance can be entered many times
-    (``blocked = forbid_reference(f)``, then ``with blocked: ...`` around each call).
+    Student code runs in the block, so its warnings are noted, not written to stderr
+    (:func:`.student_code`). Everything is restored on exit, also after an error. One
+    instance can be entered many times (``blocked = forbid_reference(f)``, then ``with
+    blocked: ...`` around each call).
     """
 
     def __init__(self, *targets: Any):
@@ -56,6 +59,7 @@ class forbid_reference:  # noqa: N801 - used like a function: `with forbid_refer
         self._restore.append(restore)
         allowances = contextlib.ExitStack()
         restore.append(allowances.close)  # runs last: the swaps are undone first
+        allowances.enter_context(student_code())
         for target in self.targets:
             qualname = f"{target.__module__}.{target.__qualname__}"
             free_vars = getattr(getattr(target, "__code__", None), "co_freevars", ())
@@ -84,24 +88,30 @@ class references_for:  # noqa: N801 - used like a function: `with references_for
 
     Grades one exercise on its own: a test of ``train_step`` runs with the reference losses
     in the notebook's globals, so a mistake in an earlier exercise does not cost points twice.
-    The student's own definitions are put back on exit, also after an error. One instance can
-    be entered many times.
+    Student code runs in the block, so its warnings are noted, not written to stderr
+    (:func:`.student_code`). The student's own definitions are put back on exit, also after an
+    error. One instance can be entered many times.
     """
 
     _MISSING = object()
 
     def __init__(self, namespace: dict[str, Any], module: Any, *names: str):
         self.namespace, self.module, self.names = namespace, module, names
-        self._saved: list[dict[str, Any]] = []
+        self._saved: list[tuple[dict[str, Any], contextlib.ExitStack]] = []
 
     def __enter__(self) -> references_for:
-        self._saved.append({name: self.namespace.get(name, self._MISSING) for name in self.names})
+        notes = contextlib.ExitStack()
+        notes.enter_context(student_code())
+        saved = {name: self.namespace.get(name, self._MISSING) for name in self.names}
+        self._saved.append((saved, notes))
         self.namespace.update({name: getattr(self.module, name) for name in self.names})
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for name, value in self._saved.pop().items():
+        saved, notes = self._saved.pop()
+        for name, value in saved.items():
             if value is self._MISSING:
                 self.namespace.pop(name, None)
             else:
                 self.namespace[name] = value
+        notes.close()

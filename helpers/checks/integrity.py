@@ -2,13 +2,14 @@
 
 Student code runs in the same kernel as the tests, so it could replace what the tests rely
 on: ``checks._fail = lambda *a: None``, ``torch.allclose = lambda *a: True``, a reference's
-``__code__``. :func:`seal` runs when :mod:`helpers.checks` is imported (the locked setup
-cell does that before any student code):
+``__code__``. :func:`seal` runs in the locked setup cell
+(:func:`helpers.runtime.setup_notebook`), before any student code, on the modules it is given
+(the setup cell passes every ``helpers`` module it has imported; this module imports none):
 
-* every ``helpers`` module becomes a :class:`SealedModule`, so rebinding or deleting one of
-  its names raises ``AttributeError``;
+* each of them, and each already imported submodule of a package among them, becomes a
+  :class:`SealedModule`, so rebinding or deleting one of its names raises ``AttributeError``;
 * it records what torch, numpy, math and Python's builtins hold, and the code of every
-  function and method in ``helpers``.
+  function and method of the sealed modules.
 
 Every check then calls :func:`guard` first, which puts back anything replaced since, so the
 check judges the student's code with the real libraries; only a replacement made before the
@@ -22,12 +23,10 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import importlib
 import math
-import pkgutil
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy
@@ -62,9 +61,21 @@ class TamperingDetected(AssertionError):
 
 
 class SealedModule(types.ModuleType):
-    """A module whose names cannot be rebound or deleted (``module.name = x`` raises)."""
+    """A module whose names cannot be rebound or deleted (``module.name = x`` raises).
+
+    The one assignment it takes is the import system's: a package's submodule imported after
+    the seal is bound to a name the package did not have.
+    """
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if (
+            name not in _vars(self)
+            and _isinstance(value, _ModuleType)
+            and value.__name__ == f"{self.__name__}.{name}"
+            and sys.modules.get(value.__name__) is value
+        ):
+            object.__setattr__(self, name, value)
+            return
         raise AttributeError(
             f"{self.__name__}.{name} cannot be changed from a notebook: the test cells rely on it"
         )
@@ -75,27 +86,32 @@ class SealedModule(types.ModuleType):
         )
 
 
-def _watched_namespaces() -> dict[str, Any]:
-    """The modules and classes whose contents a test's verdict depends on."""
-    import helpers
+def _protected_namespaces(modules: Iterable[types.ModuleType]) -> dict[str, Any]:
+    """``modules``, the submodules of packages among them that are imported already, and the
+    classes they define: what :func:`seal` turns read-only and whose functions it records."""
+    spaces: dict[str, Any] = {}
+    for module in modules:
+        spaces[module.__name__] = module
+        if _getattr(module, "__path__", None) is not None:  # a package
+            prefix = module.__name__ + "."
+            for name, submodule in _list(sys.modules.items()):
+                if name.startswith(prefix) and _isinstance(submodule, _ModuleType):
+                    spaces[name] = submodule
+    for name, module in _list(spaces.items()):
+        for value in _list(_vars(module).values()):
+            if _isinstance(value, _type) and value.__module__ == name:
+                spaces[f"{name}.{value.__qualname__}"] = value
+    return spaces
 
-    for info in pkgutil.walk_packages(helpers.__path__, "helpers."):
-        importlib.import_module(info.name)
-    spaces: dict[str, Any] = {
-        name: module
-        for name, module in _list(sys.modules.items())
-        if name == "helpers" or name.startswith("helpers.")
-    }
+
+def _library_namespaces() -> dict[str, Any]:
+    """The torch, numpy, math and builtins modules and classes the checks rely on."""
+    spaces: dict[str, Any] = {}
     for module in (torch, torch.nn, torch.nn.functional, torch.autograd, torch.linalg,
                    torch.special, numpy, math, builtins):  # fmt: skip
         spaces[module.__name__] = module
     for cls in (torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch._C.TensorBase):
         spaces[f"{cls.__module__}.{cls.__qualname__}"] = cls
-    for name, module in _list(spaces.items()):
-        if name.startswith("helpers"):
-            for value in _list(_vars(module).values()):
-                if _isinstance(value, _type) and value.__module__ == name:
-                    spaces[f"{name}.{value.__qualname__}"] = value
     return spaces
 
 
@@ -123,14 +139,19 @@ def _record_function(name: str, function: Any) -> None:
         _SEAL.functions.append(function)
 
 
-def seal() -> None:
-    """Seal the helpers modules and record what the tests rely on (idempotent).
+def seal(modules: Iterable[types.ModuleType]) -> None:
+    """Seal ``modules`` and record what the tests rely on (idempotent).
+
+    Args:
+        modules: the modules whose names and code the test cells rely on; a package's
+            submodules that are already imported are sealed with it.
 
     Taught in: 01-vanilla-gan, setup cell.
     """
     if _SEAL.sealed:
         return
-    for space, owner in _watched_namespaces().items():
+    protected = _protected_namespaces(modules)
+    for space, owner in {**protected, **_library_namespaces()}.items():
         _SEAL.owners[space] = owner
         is_module = _isinstance(owner, _ModuleType)
         for name, value in _list(_vars(owner).items()):
@@ -140,10 +161,10 @@ def seal() -> None:
                 if name != "__import__":
                     continue
             _SEAL.values[(space, name)] = (owner, value)
-            if space.startswith("helpers"):
+            if space in protected:
                 _record_function(f"{space}.{name}", value)
                 _record_function(f"{space}.{name}", _getattr(value, "__wrapped__", None))
-        if is_module and space.startswith("helpers"):
+        if is_module and space in protected:
             owner.__class__ = SealedModule
     _SEAL.sealed = True
 
@@ -151,8 +172,8 @@ def seal() -> None:
 def unseal() -> None:
     """Undo :func:`seal` (for the course's own test suite, which runs many notebooks in one
     process and patches helpers in its unit tests)."""
-    for name, module in _list(sys.modules.items()):
-        if (name == "helpers" or name.startswith("helpers.")) and _type(module) is SealedModule:
+    for module in _list(sys.modules.values()):
+        if _type(module) is SealedModule:
             object.__setattr__(module, "__class__", _ModuleType)
     _SEAL.__init__()
 

@@ -16,8 +16,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .assertions import CheckFailure, _fail, describe
 from .integrity import guarded, patched
+from .messages import CheckFailure, describe, fail
+from .running import student_code
 
 __all__ = [
     "BackwardCounter",
@@ -48,7 +49,7 @@ def align_parameters(
     as ``[C]`` or ``[1, C, 1, 1]``), and values are copied reshaped.
     """
     if not isinstance(student, nn.Module):
-        _fail(name, "an nn.Module instance", describe(student))
+        fail(name, "an nn.Module instance", describe(student))
     mine_params, ref_params = list(student.parameters()), list(reference.parameters())
     if reshape:
         got = [[p.numel()] for p in mine_params]
@@ -58,7 +59,7 @@ def align_parameters(
         got, want = parameter_shapes(student), parameter_shapes(reference)
         what = "parameters with shapes"
     if got != want:
-        _fail(
+        fail(
             name,
             f"{what} {want} (in the order the layers are created)",
             f"{got}",
@@ -107,26 +108,35 @@ class Spy(nn.Module):
     """Wraps a module and records each call: train/eval mode, autograd, and its first input.
 
     Each entry of ``calls`` holds ``training`` and ``grad`` (whether autograd was on) and, for
-    a tensor input, its ``shape`` and ``device``, plus ``mean`` and ``std`` when the values
-    are readable (not on the ``meta`` device). A test can then check, say, that a training
-    step feeds the generator N codes from N(0, I) and leaves every network in its mode.
+    a tensor input, its ``shape``, ``device`` and ``requires_grad``, plus ``mean`` and ``std``
+    when the values are readable (not on the ``meta`` device). With ``keep_inputs=True`` it
+    also holds ``input``, a detached copy of that tensor (e.g. to see where a critic was
+    evaluated). A test can then check, say, that a training step feeds the generator N codes
+    from N(0, I) and leaves every network in its mode. Warnings raised by the wrapped module
+    are noted, not written to stderr (:func:`.student_code`).
     """
 
-    def __init__(self, inner: nn.Module):
+    def __init__(self, inner: nn.Module, keep_inputs: bool = False):
         super().__init__()
         self.inner = inner
+        self.keep_inputs = keep_inputs
         self.calls: list[dict[str, Any]] = []
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         record: dict[str, Any] = {"training": self.training, "grad": torch.is_grad_enabled()}
         first = args[0] if args else None
         if isinstance(first, torch.Tensor):
-            record.update(shape=list(first.shape), device=first.device.type)
+            record.update(
+                shape=list(first.shape), device=first.device.type, requires_grad=first.requires_grad
+            )
             if first.device.type != "meta" and first.is_floating_point() and first.numel() > 1:
                 values = first.detach().double()
                 record.update(mean=values.mean().item(), std=values.std().item())
+            if self.keep_inputs:
+                record["input"] = first.detach().clone()
         self.calls.append(record)
-        return self.inner(*args, **kwargs)
+        with student_code(type(self.inner).__name__):
+            return self.inner(*args, **kwargs)
 
 
 @guarded
@@ -147,7 +157,8 @@ def layer_io(model: nn.Module, *args: Any) -> tuple[list[tuple[torch.Tensor, tor
         if m is not model
     ]
     try:
-        result = model(*args)
+        with student_code(type(model).__name__):
+            result = model(*args)
     finally:
         for handle in handles:
             handle.remove()
@@ -203,15 +214,18 @@ def assert_runs_on_meta(
     (``torch.ones(shape)``, ``torch.randn(n, z_dim)`` with no ``device=``) fails here as it
     would fail on a GPU. ``.item()`` and ``float()`` of a meta tensor give 0.0 in the call.
     Build the inputs with :func:`to_meta` (modules, tensors) and optimizers over the meta
-    modules' parameters.
+    modules' parameters. It cannot stand in for code that needs values (use
+    :func:`~helpers.checks.devices.gpu_like`) nor where random generators matter: meta
+    accepts a CPU ``torch.Generator`` (CUDA refuses it) and refuses
+    ``torch.Generator(device="meta")`` (CUDA accepts its own); see :mod:`.devices`.
     """
     try:
-        with _meta_scalars():
+        with _meta_scalars(), student_code(name):
             result = fn(*args, **kwargs)
     except CheckFailure:
         raise
     except Exception as err:  # noqa: BLE001 - reported to the student with context
-        _fail(
+        fail(
             name,
             "code that runs on whatever device its inputs are on (tried with inputs on the "
             "'meta' device, which stands in for a GPU)",
@@ -222,7 +236,7 @@ def assert_runs_on_meta(
         )
     for path, tensor in _tensors_in(result):
         if tensor.device.type != "meta":
-            _fail(
+            fail(
                 name,
                 "outputs on the inputs' device (here 'meta', standing in for a GPU)",
                 f"{path} on device {tensor.device}",

@@ -7,9 +7,10 @@ can be compared exactly with the reference step's.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ConstantGenerator", "LinearDiscriminator"]
+__all__ = ["BufferedCritic", "ConstantGenerator", "LinearDiscriminator", "NonlinearCritic"]
 
 
 class ConstantGenerator(nn.Module):
@@ -51,3 +52,61 @@ class LinearDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], -1) @ self.weight.t() + self.bias  # [N, 1]
+
+
+class NonlinearCritic(nn.Module):
+    """A stand-in critic whose gradient with respect to its input changes with the input.
+
+    C(x) = v . tanh(W x + b): unlike a linear critic (the same gradient everywhere), a
+    gradient penalty taken at the wrong points (the real samples, the fakes) gives another
+    value than one taken between real and fake samples, so a test can tell where it was
+    taken. Deterministic for a given ``seed`` (the global random state is not touched); no
+    buffers, no dropout.
+
+    Shapes:
+        x: [N, img_dim] or [N, C, H, W] -> scores [N, 1].
+    """
+
+    def __init__(self, img_dim: int = 784, hidden: int = 16, seed: int = 3):
+        super().__init__()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.hidden = nn.Linear(img_dim, hidden)
+            self.out = nn.Linear(hidden, 1)
+            with torch.no_grad():
+                self.hidden.weight.mul_(2 * 3**0.5)  # pre-activations of about unit size
+                self.hidden.bias.normal_(0, 0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(self.hidden(x.reshape(x.shape[0], -1)))  # [N, hidden]
+        return self.out(h)  # [N, 1]
+
+
+class BufferedCritic(nn.Module):
+    """A stand-in critic with buffers next to its parameters, as real critics have.
+
+    A spectrally normalised layer (its power-iteration vectors ``_u`` and ``_v`` are
+    buffers) and a batch norm (``running_mean``, ``running_var`` and the integer
+    ``num_batches_tracked``). Code that should touch parameters only (weight clipping) must
+    leave every buffer alone; code that walks ``state_dict()`` instead reaches them.
+    Deterministic for a given ``seed`` (the global random state is not touched).
+
+    Shapes:
+        x: [N, img_dim] or [N, C, H, W] -> scores [N, 1].
+    """
+
+    def __init__(self, img_dim: int = 784, hidden: int = 8, seed: int = 4):
+        super().__init__()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.first = nn.utils.parametrizations.spectral_norm(nn.Linear(img_dim, hidden))
+            self.norm = nn.BatchNorm1d(hidden)
+            self.out = nn.Linear(hidden, 1)
+            with torch.no_grad():
+                self.norm.running_mean.normal_(0, 0.1)
+                self.norm.running_var.uniform_(0.5, 2.0)
+                self.norm.num_batches_tracked.fill_(7)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm(self.first(x.reshape(x.shape[0], -1)))  # [N, hidden]
+        return self.out(F.leaky_relu(h, 0.2))  # [N, 1]

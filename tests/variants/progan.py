@@ -64,17 +64,17 @@ def _eq(
 
 _G = """
 class ProGenerator(progan.ProGenerator):
-    def forward(self, z, step, alpha):
-        self.check_input(z, step, alpha)
-        if step == 0:
+    def forward(self, z, stage, alpha):
+        self.check_input(z, stage, alpha)
+        if stage == 0:
             return self.to_rgb[0](self.trunk(z, 0))
 {body}
 """
 _D = """
 class ProDiscriminator(progan.ProDiscriminator):
-    def forward(self, x, step, alpha):
-        self.check_input(x, step, alpha)
-        if step == 0:
+    def forward(self, x, stage, alpha):
+        self.check_input(x, stage, alpha)
+        if stage == 0:
             return self.trunk(self.from_rgb[0](x), 0)
 {body}
 """
@@ -115,6 +115,11 @@ def pixel_norm(x, eps=1e-8):
     x = x - x.mean(dim=1, keepdim=True)
     return x / torch.sqrt(x.pow(2).mean(dim=1, keepdim=True) + eps)
 """,
+        "normalised in place": """
+def pixel_norm(x, eps=1e-8):
+    x /= torch.sqrt(x.pow(2).mean(dim=1, keepdim=True) + eps)
+    return x
+""",
     },
     "test_minibatch_stddev": {
         "consecutive samples grouped": _mbstd("""    y = x.reshape(-1, g, c, h, w)
@@ -145,6 +150,14 @@ def minibatch_stddev(x, group_size=4):
     y = y.mean(dim=(1, 2, 3)).reshape(-1, 1, 1, 1)
     return torch.cat([x, y.repeat(g, 1, h, w)], dim=1)
 """,
+        "height and width swapped in the new channel": _mbstd("""    y = x.reshape(g, -1, c, h, w)
+    y = torch.sqrt(((y - y.mean(dim=0)) ** 2).mean(dim=0) + 1e-8)
+    y = y.mean(dim=(1, 2, 3)).reshape(-1, 1, 1, 1)
+    return torch.cat([x, y.repeat(g, 1, w, h)], dim=1)"""),
+        "group mean subtracted in place": _mbstd("""    y = x.view(g, -1, c, h, w)
+    y -= y.mean(dim=0, keepdim=True)
+    y = torch.sqrt(y.pow(2).mean(dim=0) + 1e-8).mean(dim=(1, 2, 3))
+    return torch.cat([x, y.view(-1, 1, 1, 1).repeat(g, 1, h, w)], dim=1)"""),
     },
     "test_equalized_layers": {
         "scaled once at initialisation": _eq(
@@ -188,6 +201,13 @@ def minibatch_stddev(x, group_size=4):
         "stride and padding ignored": _eq(
             conv_forward="""        return F.conv2d(x, self.weight * self.scale, self.bias, padding=self.padding)"""
         ),
+        "weight rescaled in place at the first forward only": _eq(
+            conv_forward="""        if not getattr(self, "scaled", False):
+            with torch.no_grad():
+                self.weight *= self.scale
+            self.scaled = True
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)"""
+        ),
     },
     "test_fade_in": {
         "old and new swapped": """
@@ -206,6 +226,12 @@ def fade_in(old, new, alpha):
 def fade_in(old, new, alpha):
     a = alpha.detach() if isinstance(alpha, torch.Tensor) else alpha
     return (1 - a) * old + a * new
+""",
+        "blended into old in place": """
+def fade_in(old, new, alpha):
+    old *= 1 - alpha
+    old += alpha * new
+    return old
 """,
     },
     "test_alpha_schedule": {
@@ -243,52 +269,69 @@ def alpha_schedule(iteration, fade_iterations):
         return torch.tensor(1.0)
     return torch.tensor(min(1.0, iteration / fade_iterations))
 """,
+        "the int 1 once the fade is over": """
+def alpha_schedule(iteration, fade_iterations):
+    if fade_iterations == 0:
+        return 1.0
+    return min(1, iteration / fade_iterations)
+""",
+        "the int 1 without a fade": """
+def alpha_schedule(iteration, fade_iterations):
+    if not fade_iterations:
+        return 1
+    return min(1.0, iteration / fade_iterations)
+""",
     },
     "test_progenerator_forward": {
-        "old and new swapped": _g("""        h = self.trunk(z, step - 1)
-        old = upsample(self.to_rgb[step - 1](h))
-        new = self.to_rgb[step](self.blocks[step - 1](h))
+        "old and new swapped": _g("""        h = self.trunk(z, stage - 1)
+        old = upsample(self.to_rgb[stage - 1](h))
+        new = self.to_rgb[stage](self.blocks[stage - 1](h))
         return fade_in(new, old, alpha)"""),
-        "the new toRGB on the old path": _g("""        h = self.trunk(z, step - 1)
-        old = upsample(self.to_rgb[step](h))
-        new = self.to_rgb[step](self.blocks[step - 1](h))
+        "the new toRGB on the old path": _g("""        h = self.trunk(z, stage - 1)
+        old = upsample(self.to_rgb[stage](h))
+        new = self.to_rgb[stage](self.blocks[stage - 1](h))
         return fade_in(old, new, alpha)"""),
-        "bilinear upsampling of the old path": _g("""        h = self.trunk(z, step - 1)
-        old = F.interpolate(self.to_rgb[step - 1](h), scale_factor=2, mode="bilinear", align_corners=False)
-        new = self.to_rgb[step](self.blocks[step - 1](h))
+        "bilinear upsampling of the old path": _g("""        h = self.trunk(z, stage - 1)
+        old = F.interpolate(self.to_rgb[stage - 1](h), scale_factor=2, mode="bilinear", align_corners=False)
+        new = self.to_rgb[stage](self.blocks[stage - 1](h))
         return fade_in(old, new, alpha)"""),
-        "features faded, one toRGB": _g("""        h = self.trunk(z, step - 1)
-        new_features = self.blocks[step - 1](h)
+        "features faded, one toRGB": _g("""        h = self.trunk(z, stage - 1)
+        new_features = self.blocks[stage - 1](h)
         old_features = upsample(h)[:, : new_features.shape[1]]
-        return self.to_rgb[step](fade_in(old_features, new_features, alpha))"""),
+        return self.to_rgb[stage](fade_in(old_features, new_features, alpha))"""),
         "no fade: the new path only": _g(
-            """        return self.to_rgb[step](self.trunk(z, step))"""
+            """        return self.to_rgb[stage](self.trunk(z, stage))"""
         ),
         "calls the course's forward": _g(
-            """        return progan.ProGenerator.forward(self, z, step, alpha)"""
+            """        return progan.ProGenerator.forward(self, z, stage, alpha)"""
         ),
+        "trunk features kept from the first call": _g("""        if getattr(self, "kept", None) is None or self.kept[0] != stage:
+            self.kept = (stage, self.trunk(z, stage - 1))
+        h = self.kept[1]
+        old = upsample(self.to_rgb[stage - 1](h))
+        return fade_in(old, self.to_rgb[stage](self.blocks[stage - 1](h)), alpha)"""),
     },
     "test_prodiscriminator_forward": {
-        "old and new swapped": _d("""        old = self.from_rgb[step - 1](downsample(x))
-        new = self.blocks[step - 1](self.from_rgb[step](x))
-        return self.trunk(fade_in(new, old, alpha), step - 1)"""),
-        "new fromRGB on the old path": _d("""        old = downsample(self.from_rgb[step](x))
-        new = self.blocks[step - 1](self.from_rgb[step](x))
-        return self.trunk(fade_in(old, new, alpha), step - 1)"""),
-        "strided instead of averaged old path": _d("""        old = self.from_rgb[step - 1](x[:, :, ::2, ::2])
-        new = self.blocks[step - 1](self.from_rgb[step](x))
-        return self.trunk(fade_in(old, new, alpha), step - 1)"""),
+        "old and new swapped": _d("""        old = self.from_rgb[stage - 1](downsample(x))
+        new = self.blocks[stage - 1](self.from_rgb[stage](x))
+        return self.trunk(fade_in(new, old, alpha), stage - 1)"""),
+        "new fromRGB on the old path": _d("""        old = downsample(self.from_rgb[stage](x))
+        new = self.blocks[stage - 1](self.from_rgb[stage](x))
+        return self.trunk(fade_in(old, new, alpha), stage - 1)"""),
+        "strided instead of averaged old path": _d("""        old = self.from_rgb[stage - 1](x[:, :, ::2, ::2])
+        new = self.blocks[stage - 1](self.from_rgb[stage](x))
+        return self.trunk(fade_in(old, new, alpha), stage - 1)"""),
         "images faded before fromRGB": _d("""        small = downsample(x)
         blended = fade_in(small, downsample(x), alpha)
-        return self.trunk(self.from_rgb[step - 1](blended), step - 1)"""),
+        return self.trunk(self.from_rgb[stage - 1](blended), stage - 1)"""),
         "no fade: the new path only": _d(
-            """        return self.trunk(self.from_rgb[step](x), step)"""
+            """        return self.trunk(self.from_rgb[stage](x), stage)"""
         ),
-        "old path detached": _d("""        old = self.from_rgb[step - 1](downsample(x)).detach()
-        new = self.blocks[step - 1](self.from_rgb[step](x))
-        return self.trunk(fade_in(old, new, alpha), step - 1)"""),
+        "old path detached": _d("""        old = self.from_rgb[stage - 1](downsample(x)).detach()
+        new = self.blocks[stage - 1](self.from_rgb[stage](x))
+        return self.trunk(fade_in(old, new, alpha), stage - 1)"""),
         "calls the course's forward": _d(
-            """        return progan.ProDiscriminator.forward(self, x, step, alpha)"""
+            """        return progan.ProDiscriminator.forward(self, x, stage, alpha)"""
         ),
     },
 }
@@ -348,6 +391,16 @@ def pixel_norm(x, eps=1e-8):
         "nn.functional with the input scaled instead": _eq(
             linear_forward="""        return F.linear(x * self.scale, self.weight, self.bias)"""
         ),
+        "deprecated nn.init.normal (warns)": _eq(
+            linear_init="""        self.weight = nn.Parameter(torch.empty(out_features, in_features))
+        nn.init.normal(self.weight)
+        self.bias = nn.Parameter(torch.full((out_features,), float(bias_init))) if bias else None
+        self.scale = gain / math.sqrt(in_features)""",
+            conv_init="""        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        nn.init.normal(self.weight, 0.0, 1.0)
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        self.scale = gain / math.sqrt(in_channels * kernel_size * kernel_size)""",
+        ),
     },
     "test_fade_in": {
         "torch.lerp": """
@@ -381,35 +434,70 @@ def alpha_schedule(iteration, fade_iterations):
         return 1.0
     return float(np.clip(iteration / fade_iterations, 0.0, 1.0))
 """,
+        "single-precision arithmetic": """
+def alpha_schedule(iteration, fade_iterations):
+    if fade_iterations == 0:
+        return 1.0
+    ratio = torch.tensor(iteration, dtype=torch.float32) / fade_iterations
+    return ratio.clamp(max=1.0).item()
+""",
+        "a numpy float64": """
+import numpy as np
+def alpha_schedule(iteration, fade_iterations):
+    if fade_iterations == 0:
+        return np.float64(1.0)
+    return np.minimum(np.float64(iteration) / fade_iterations, 1.0)
+""",
     },
     "test_progenerator_forward": {
-        "old plus a step towards new": _g("""        features = self.trunk(z, step - 1)
-        old = upsample(self.to_rgb[step - 1](features))
-        new = self.to_rgb[step](self.blocks[step - 1](features))
+        "old plus a step towards new": _g("""        features = self.trunk(z, stage - 1)
+        old = upsample(self.to_rgb[stage - 1](features))
+        new = self.to_rgb[stage](self.blocks[stage - 1](features))
         return old + alpha * (new - old)"""),
-        "F.interpolate nearest": _g("""        h = self.trunk(z, step - 1)
-        old = F.interpolate(self.to_rgb[step - 1](h), scale_factor=2, mode="nearest")
-        return fade_in(old, self.to_rgb[step](self.blocks[step - 1](h)), alpha)"""),
+        "F.interpolate nearest": _g("""        h = self.trunk(z, stage - 1)
+        old = F.interpolate(self.to_rgb[stage - 1](h), scale_factor=2, mode="nearest")
+        return fade_in(old, self.to_rgb[stage](self.blocks[stage - 1](h)), alpha)"""),
         "the trunk's blocks by hand": _g("""        h = self.input(z)
-        for block in self.blocks[: step - 1]:
+        for block in self.blocks[: stage - 1]:
             h = block(h)
-        old = upsample(self.to_rgb[step - 1](h))
-        new = self.to_rgb[step](self.blocks[step - 1](h))
+        old = upsample(self.to_rgb[stage - 1](h))
+        new = self.to_rgb[stage](self.blocks[stage - 1](h))
         return (1 - alpha) * old + alpha * new"""),
+        "deprecated F.upsample_nearest (warns)": _g("""        h = self.trunk(z, stage - 1)
+        old = F.upsample_nearest(self.to_rgb[stage - 1](h), scale_factor=2)
+        new = self.to_rgb[stage](self.blocks[stage - 1](h))
+        return fade_in(old, new, alpha)"""),
+        "alpha copied with torch.tensor (warns for a tensor alpha)": _g("""        a = torch.tensor(alpha, dtype=z.dtype, device=z.device)
+        h = self.trunk(z, stage - 1)
+        old = upsample(self.to_rgb[stage - 1](h))
+        new = self.to_rgb[stage](self.blocks[stage - 1](h))
+        return (1 - a) * old + a * new"""),
     },
     "test_prodiscriminator_forward": {
-        "F.avg_pool2d": _d("""        old = self.from_rgb[step - 1](F.avg_pool2d(x, 2))
-        new = self.blocks[step - 1](self.from_rgb[step](x))
-        return self.trunk(fade_in(old, new, alpha), step - 1)"""),
-        "blend then the remaining blocks and the head by hand": _d("""        h = fade_in(self.from_rgb[step - 1](downsample(x)), self.blocks[step - 1](self.from_rgb[step](x)), alpha)
-        for k in range(step - 1, 0, -1):
+        "F.avg_pool2d": _d("""        old = self.from_rgb[stage - 1](F.avg_pool2d(x, 2))
+        new = self.blocks[stage - 1](self.from_rgb[stage](x))
+        return self.trunk(fade_in(old, new, alpha), stage - 1)"""),
+        "blend then the remaining blocks and the head by hand": _d("""        h = fade_in(self.from_rgb[stage - 1](downsample(x)), self.blocks[stage - 1](self.from_rgb[stage](x)), alpha)
+        for k in range(stage - 1, 0, -1):
             h = self.blocks[k - 1](h)
         return self.head(h)"""),
-        "lerp of the two paths": _d("""        old = self.from_rgb[step - 1](downsample(x))
-        new = self.blocks[step - 1](self.from_rgb[step](x))
-        return self.trunk(old + alpha * (new - old), step - 1)"""),
+        "lerp of the two paths": _d("""        old = self.from_rgb[stage - 1](downsample(x))
+        new = self.blocks[stage - 1](self.from_rgb[stage](x))
+        return self.trunk(old + alpha * (new - old), stage - 1)"""),
+        "alpha copied with torch.tensor (warns for a tensor alpha)": _d("""        a = torch.tensor(alpha, dtype=x.dtype, device=x.device)
+        blend = (1 - a) * self.from_rgb[stage - 1](downsample(x)) + a * self.blocks[stage - 1](self.from_rgb[stage](x))
+        return self.trunk(blend, stage - 1)"""),
     },
 }
+
+# Right variants (grade id, name) that warn while the test cell runs (a deprecated call, a copy-construct): they
+# must keep full marks, with a note on stdout and nothing on stderr, in tests/test_variants.py
+# and in nbgrader's own scoring (tests/test_nbgrader.py submits them).
+WARNING = [
+    ("test_equalized_layers", "deprecated nn.init.normal (warns)"),
+    ("test_progenerator_forward", "deprecated F.upsample_nearest (warns)"),
+    ("test_prodiscriminator_forward", "alpha copied with torch.tensor (warns for a tensor alpha)"),
+]
 
 # (exercise, (earlier exercise, its wrong variant), right variant of the exercise that uses the
 # student's earlier function, or None): the exercise must keep its points despite the mistake.

@@ -30,7 +30,7 @@ class NoiseInjection(nn.Module):
     def __init__(self, channels):
         super().__init__()
         self.scale = nn.Parameter({init})
-
+{setup}
     def forward(self, x, noise=None):
         if noise is None:
             noise = {draw}
@@ -42,8 +42,14 @@ def _noise(
     init: str = "torch.zeros(1, channels, 1, 1)",
     draw: str = "torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)",
     scaled: str = "self.scale * noise",
+    setup: str = "",
 ) -> str:
-    return _NOISE.replace("{init}", init).replace("{draw}", draw).replace("{scaled}", scaled)
+    return (
+        _NOISE.replace("{init}", init)
+        .replace("{setup}", setup)
+        .replace("{draw}", draw)
+        .replace("{scaled}", scaled)
+    )
 
 
 _ADAIN = """
@@ -94,9 +100,9 @@ class StyleBlock(nn.Module):
     def make_noise(self, x, mode, index):
         n, _, h, w = x.shape
         if mode == "none":
-            return torch.zeros(n, 1, h, w, device=x.device)
+{none}
         if mode == "random":
-            return None
+{random}
 {const}
 
     def forward(self, x, w, noise_mode="random"):
@@ -113,9 +119,21 @@ _HALF = """        x = self.conv{k}(x)
 _BLOCK_FORWARD = _HALF.replace("{k}", "1") + "\n" + _HALF.replace("{k}", "2") + "\n        return x"
 
 
-def _block(forward: str = _BLOCK_FORWARD, const: str = _CONST, upsample: str = _UPSAMPLE) -> str:
+_NONE = "            return torch.zeros(n, 1, h, w, device=x.device)"
+_RANDOM = "            return None"
+
+
+def _block(
+    forward: str = _BLOCK_FORWARD,
+    const: str = _CONST,
+    upsample: str = _UPSAMPLE,
+    none: str = _NONE,
+    random: str = _RANDOM,
+) -> str:
     return (
         _BLOCK.replace("{const}", const)
+        .replace("{none}", none)
+        .replace("{random}", random)
         .replace("{upsample}", upsample)
         .replace("{forward}", forward)
     )
@@ -164,6 +182,11 @@ WRONG = {
         for layer in self.layers:
             w = pixel_norm(F.leaky_relu(layer(w), 0.2))
         return w"""),
+        "z normalised in place": _mapping("""        z *= torch.rsqrt(z.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+        w = z
+        for layer in self.layers:
+            w = F.leaky_relu(layer(w), 0.2)
+        return w"""),
     },
     "test_truncate": {
         "w_avg not subtracted": """
@@ -200,6 +223,26 @@ def truncate(w, w_avg, psi):
             draw="torch.randn(1, 1, x.shape[2], x.shape[3], device=x.device)"
         ),
         "x scaled instead of the noise": _noise(scaled="noise + self.scale * x"),
+        "noise from a generator re-seeded at every call": _noise(
+            draw="torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], generator=torch.Generator().manual_seed(1234)).to(x.device)"
+        ),
+        "height and width swapped": _noise(
+            draw="torch.randn(x.shape[0], 1, x.shape[3], x.shape[2], device=x.device)"
+        ),
+        "no noise in eval mode": _noise(
+            setup="""
+    def draw(self, x):
+        n, _, h, w = x.shape
+        if not self.training:
+            return torch.zeros(n, 1, h, w, device=x.device)
+        return torch.randn(n, 1, h, w, device=x.device)
+""",
+            draw="self.draw(x)",
+        ),
+        "a CPU generator drawing on x's device": _noise(
+            setup="        self.generator = torch.Generator().manual_seed(0)\n",
+            draw="torch.randn(x.shape[0], 1, *x.shape[2:], generator=self.generator, device=x.device)",
+        ),
     },
     "test_adain": {
         "unbiased variance": _adain("""    mean = x.mean(dim=(2, 3), keepdim=True)
@@ -222,6 +265,11 @@ def truncate(w, w_avg, psi):
     return style_scale[:, None, None] * (x - mean) / torch.sqrt(var + eps) + style_bias[:, None, None]"""),
         "mean not removed": _adain("""    var = x.var(dim=(2, 3), keepdim=True, unbiased=False)
     return style_scale[:, :, None, None] * x / torch.sqrt(var + eps) + style_bias[:, :, None, None]"""),
+        "normalised in place": _adain("""    mean = x.mean(dim=(2, 3), keepdim=True)
+    var = x.var(dim=(2, 3), keepdim=True, unbiased=False)
+    x -= mean
+    x /= torch.sqrt(var + eps)
+    return style_scale[:, :, None, None] * x + style_bias[:, :, None, None]"""),
     },
     "test_adain_module": {
         "initial bias left at zero": _adain_module(
@@ -289,6 +337,60 @@ def truncate(w, w_avg, psi):
         x = self.adain1(F.leaky_relu(self.noise1(x, self.make_noise(x, noise_mode, 1)), 0.2), w)
         x = self.conv2(x)
         return F.leaky_relu(self.noise2(x, self.make_noise(x, noise_mode, 2)), 0.2)"""),
+        '"random" noise drawn per channel by the block': _block(
+            random="            return torch.randn(n, self.conv1.weight.shape[0], h, w, device=x.device)"
+        ),
+        '"random" noise drawn uniform by the block': _block(
+            random="            return torch.rand(n, 1, h, w, device=x.device)"
+        ),
+        '"random" noise: one image for the whole batch': _block(
+            random="            return torch.randn(1, 1, h, w, device=x.device)"
+        ),
+        '"const" noise shared by both noise layers': _block(
+            const="""        if h not in self.fixed:
+            self.fixed[h] = torch.randn(1, 1, h, w)
+        return self.fixed[h].to(x.device).expand(n, 1, h, w)"""
+        ),
+        '"const" noise kept for the first batch size': _block(
+            const="""        if (index, h) not in self.fixed:
+            self.fixed[(index, h)] = torch.randn(n, 1, h, w, device=x.device)
+        return self.fixed[(index, h)].to(x.device)"""
+        ),
+        '"const" noise drawn for each batch size': _block(
+            const="""        key = (index, n, h, w)
+        if key not in self.fixed:
+            self.fixed[key] = torch.randn(n, 1, h, w)
+        return self.fixed[key].to(x.device)"""
+        ),
+        '"const" noise not moved to x\'s device when reused': _block(
+            const="""        if (index, h) not in self.fixed:
+            self.fixed[(index, h)] = torch.randn(1, 1, h, w, device=x.device)
+        return self.fixed[(index, h)].expand(n, 1, h, w)"""
+        ),
+        '"const" noise by reseeding torch\'s global generator': _block(
+            const="""        torch.manual_seed(100 * index + h)
+        return torch.randn(1, 1, h, w, device=x.device).expand(n, 1, h, w)"""
+        ),
+        '"const" noise from a CPU generator on x\'s device': _block(
+            const="""        if (index, h) not in self.fixed:
+            seed = torch.Generator().manual_seed(100 * index + h)
+            self.fixed[(index, h)] = torch.randn(1, 1, h, w, generator=seed, device=x.device)
+        return self.fixed[(index, h)].to(x.device).expand(n, 1, h, w)"""
+        ),
+        '"const" noise kept per layer, whatever the size': _block(
+            const="""        if index not in self.fixed:
+            self.fixed[index] = torch.randn(1, 1, h, w)
+        return self.fixed[index].to(x.device).expand(n, 1, h, w)"""
+        ),
+        '"none" noise with height and width swapped': _block(
+            none="            return torch.zeros(n, 1, w, h, device=x.device)"
+        ),
+        "noise layers skipped in eval mode": _block(
+            _halves("""        x = self.conv{k}(x)
+        if self.training and noise_mode != "none":
+            x = self.noise{k}(x, self.make_noise(x, noise_mode, {k}))
+        x = self.adain{k}(F.leaky_relu(x, 0.2), w)""")
+        ),
     },
     "test_style_mix": {
         "w1 up to and including the crossover": _mix(
@@ -307,6 +409,9 @@ def truncate(w, w_avg, psi):
         "crossover counted from the finest block": _mix(
             """    return torch.stack([w1 if i >= num_layers - crossover else w2 for i in range(num_layers)], dim=1)"""
         ),
+        "codes unsqueezed in place": _mix("""    w1.unsqueeze_(1)
+    w2.unsqueeze_(1)
+    return torch.cat([w1.expand(-1, crossover, -1), w2.expand(-1, num_layers - crossover, -1)], dim=1)"""),
     },
 }
 
@@ -385,6 +490,25 @@ class NoiseInjection(nn.Module):
             noise = torch.randn(n, 1, h, w, device=x.device, dtype=x.dtype)
         return torch.addcmul(x, self.strength, noise)
 """,
+        "own generator, made on x's device when first needed": _noise(
+            setup="""        self.generator = None
+
+    def draw(self, x):
+        if self.generator is None or self.generator.device != x.device:
+            self.generator = torch.Generator(device=x.device)
+            self.generator.manual_seed(2024)
+        n, _, h, w = x.shape
+        return torch.randn(n, 1, h, w, generator=self.generator, device=x.device)
+""",
+            draw="self.draw(x)",
+        ),
+        "CPU generator made once, noise moved to x's device": _noise(
+            setup="        self.generator = torch.Generator().manual_seed(7)\n",
+            draw="torch.randn(len(x), 1, x.shape[2], x.shape[3], generator=self.generator).to(x.device)",
+        ),
+        "deprecated nn.init.normal (warns)": _noise(
+            draw="nn.init.normal(torch.empty(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device))"
+        ),
     },
     "test_adain": {
         "F.instance_norm": _adain(
@@ -432,6 +556,25 @@ class NoiseInjection(nn.Module):
             self.register_buffer(name, torch.randn(1, 1, h, w, device=x.device), persistent=False)
         return getattr(self, name).expand(n, 1, h, w)"""
         ),
+        '"const" noise from a generator on x\'s device': _block(
+            const="""        if (index, h) not in self.fixed:
+            seed = torch.Generator(device=x.device).manual_seed(100 * index + h)
+            self.fixed[(index, h)] = torch.randn(1, 1, h, w, generator=seed, device=x.device)
+        return self.fixed[(index, h)].to(x.device).expand(n, 1, h, w)"""
+        ),
+        '"const" noise seeded inside torch.random.fork_rng': _block(
+            const="""        if (index, h) not in self.fixed:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(100 * index + h)
+                self.fixed[(index, h)] = torch.randn(1, 1, h, w)
+        return self.fixed[(index, h)].to(x.device)"""
+        ),
+        '"random" noise drawn by the block': _block(
+            random="            return torch.randn(n, 1, h, w, device=x.device)"
+        ),
+        "deprecated F.upsample (warns)": _block(
+            upsample='F.upsample(x, scale_factor=2, mode="bilinear", align_corners=False)'
+        ),
     },
     "test_style_mix": {
         "torch.cat of expanded codes": _mix("""    first = w1[:, None].expand(-1, crossover, -1)
@@ -442,8 +585,19 @@ class NoiseInjection(nn.Module):
     return ws"""),
         "torch.where on a mask": _mix("""    mask = torch.arange(num_layers, device=w1.device).view(1, -1, 1) < crossover
     return torch.where(mask, w1.unsqueeze(1), w2.unsqueeze(1))"""),
+        "mask copied with torch.tensor (warns)": _mix("""    first = torch.tensor(torch.arange(num_layers) < crossover, device=w1.device)
+    return torch.where(first.view(1, -1, 1), w1[:, None], w2[:, None])"""),
     },
 }
+
+# Right variants (grade id, name) that warn while the test cell runs (a deprecated call, a copy-construct): they
+# must keep full marks, with a note on stdout and nothing on stderr, in tests/test_variants.py
+# and in nbgrader's own scoring (tests/test_nbgrader.py submits them).
+WARNING = [
+    ("test_noise_injection", "deprecated nn.init.normal (warns)"),
+    ("test_style_block", "deprecated F.upsample (warns)"),
+    ("test_style_mix", "mask copied with torch.tensor (warns)"),
+]
 
 # (exercise, (earlier exercise, its wrong variant), right variant of the exercise that uses the
 # student's earlier function, or None): the exercise must keep its points despite the mistake.

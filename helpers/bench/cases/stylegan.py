@@ -7,9 +7,9 @@ with probability ``mixing_prob``, the synthesis network, the critic at 32 x 32 a
 -E[D(G(z))]. It reads no real images, so no path has a data pipeline. Paths: ``classic`` (the
 mixing written out, the critic's weight gradients computed and thrown away, plain Adam,
 ``.item()`` every step), ``reference`` (:func:`helpers.stylegan.generator_step`, critic
-frozen, with the plain Adam that ``train_stylegan`` builds) and ``course`` (the same step with
-fused Adam, ``make_optimizers(..., fast=True)``). The step has no ``FastOptions``, so there
-are no option rows.
+frozen, with the plain Adam that ``train_stylegan`` builds) and ``course``
+(:class:`helpers.stylegan.FastGeneratorStep` with fused Adam, ``make_optimizers(...,
+fast=True)``), then the options (no ``compile``: the mixing crossover changes every step).
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from .. import progan, stylegan
-from ..bench import BenchContext, BenchPath, case
+from ... import progan, stylegan
+from ...fast import FastOptions
+from ..paths import BenchContext, BenchPath, case
+from .common import option_paths
 
 CONFIG = stylegan.StyleGANConfig()
+RESOLUTION = 4 * 2 ** (len(CONFIG.channels) - 1)  # 32
 
 
 def _nets(ctx: BenchContext) -> tuple[stylegan.StyleGenerator, progan.ProDiscriminator]:
@@ -46,7 +49,7 @@ def classic_generator_step(
     ``config.mixing_prob`` (the random draws come in the order of
     :func:`helpers.stylegan.generator_step`), and returns the generator loss as a float.
     """
-    step = D.max_step
+    stage = D.max_stage
 
     def generator_step() -> float:
         w = G.mapping(torch.randn(n, G.z_dim, device=device))  # [n, w_dim]
@@ -55,7 +58,7 @@ def classic_generator_step(
             w2 = G.mapping(torch.randn(n, G.z_dim, device=device))
             crossover = int(torch.randint(1, G.num_ws, ()).item())
             ws[:, crossover:] = w2.unsqueeze(1)
-        g_loss = -D(G.synthesis(ws), step, 1.0).mean()
+        g_loss = -D(G.synthesis(ws), stage, 1.0).mean()
         opt_G.zero_grad()
         g_loss.backward()
         opt_G.step()
@@ -78,13 +81,17 @@ def style_gan(ctx: BenchContext) -> list[BenchPath]:
         opt_G, _ = stylegan.make_optimizers(G, D, CONFIG)  # plain Adam, slower mapping
         return classic_generator_step(G, D, opt_G, batch_size, CONFIG, ctx.device)
 
-    def on_device(fast: bool) -> Callable[[], Any]:
+    def on_device(options: FastOptions | None) -> Callable[[], Any]:
         G, D = _nets(ctx)
-        opt_G, _ = stylegan.make_optimizers(G, D, CONFIG, fast=fast)
-        return lambda: stylegan.generator_step(G, D, opt_G, batch_size, CONFIG, ctx.device)
+        fast = options is not None
+        opt_G, opt_D = stylegan.make_optimizers(G, D, CONFIG, fast=fast)
+        step_fn = stylegan.FastGeneratorStep(options) if fast else stylegan.generator_step
+        # the generator step reads only the batch's size and device
+        real = torch.zeros(batch_size, 1, RESOLUTION, RESOLUTION, device=ctx.device)
+        return lambda: step_fn(G, D, opt_G, opt_D, real, CONFIG)
 
     return [
         BenchPath("classic", batch_size, classic),
-        BenchPath("reference", batch_size, lambda: on_device(False)),
-        BenchPath("course", batch_size, lambda: on_device(True)),
-    ]
+        BenchPath("reference", batch_size, lambda: on_device(None)),
+        BenchPath("course", batch_size, lambda: on_device(FastOptions())),
+    ] + option_paths(ctx, ("amp", "bf16", "fp16", "channels_last"), batch_size, on_device)

@@ -11,18 +11,19 @@ fused Adam), then the options.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
-from .. import wgan
-from ..bench import BenchContext, BenchPath, case
-from ..data import DeviceBatches, pad_to
-from ..fast import FastOptions
-from ..training import batch_stream
-from . import adam, classic_loader, option_paths, stream_step
+from ... import wgan
+from ...data import DeviceBatches, pad_to
+from ...fast import FastOptions
+from ...training import batch_stream
+from ..paths import BenchContext, BenchPath, case
+from .common import adam, classic_loader, option_paths, stream_step
 
 
 def _nets(ctx: BenchContext, config: wgan.WGANConfig) -> tuple[nn.Module, nn.Module]:
@@ -91,7 +92,7 @@ def wgan_gp(ctx: BenchContext) -> list[BenchPath]:
         if fast:
             step_fn = wgan.FastCriticStep("gp", gp_weight=config.gp_weight, options=options)
         else:
-            step_fn = wgan.make_critic_step("gp", gp_weight=config.gp_weight)
+            step_fn = functools.partial(wgan.critic_step, mode="gp", gp_weight=config.gp_weight)
         opt_G, opt_C = adam(G, fast, **settings), adam(critic, fast, **settings)
         return stream_step(step_fn, G, critic, opt_G, opt_C, batches, z_dim=config.z_dim)
 

@@ -1,15 +1,17 @@
 """Lesson 4's benchmark: one ProGAN training iteration at 32 x 32 while 32 x 32 fades in.
 
-One iteration is what :func:`helpers.progan.train_progressive` runs at step 3 (32 x 32) with
+One iteration is what :func:`helpers.progan.train_progressive` runs at stage 3 (32 x 32) with
 fade-in weight ``FADE_ALPHA``: reals pooled and faded like the fakes, a WGAN-GP + drift critic
 step (double backward), a generator step, and the moving average of G. Networks and batch size
 come from :meth:`helpers.progan.ProGANConfig.for_device` (batch 32 on a CPU). Paths:
 ``classic`` (torchvision MNIST with ``Pad(2)``, ``ToTensor()`` and ``Normalize()`` through a
 ``DataLoader``, the fade of the reals, the penalty and the moving average written out, plain
-Adam, ``.item()`` every step), ``reference`` (:func:`helpers.progan.train_iteration` on
-padded :class:`helpers.data.DeviceBatches` with the plain Adam that ``train_progressive``
-builds) and ``course`` (the same step with :func:`helpers.fast.fast_optimizer`'s fused Adam).
-The lesson's step has no ``FastOptions``, so there are no option rows.
+Adam, ``.item()`` every step, the critic's weight gradients computed in the generator's
+update and thrown away), ``reference`` (:func:`helpers.progan.train_iteration` on padded
+:class:`helpers.data.DeviceBatches` with the plain Adam that ``train_progressive`` builds) and
+``course`` (:class:`helpers.progan.FastTrainIteration` with
+:func:`helpers.fast.fast_optimizer`'s fused Adam), then the options (no ``compile``: the
+fade-in weight changes every iteration).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import progan
-from ..bench import BenchContext, BenchPath, case
-from ..data import DeviceBatches, pad_to
-from ..training import batch_stream
-from . import adam, classic_loader, stream_step
+from ... import progan
+from ...data import DeviceBatches, pad_to
+from ...fast import FastOptions
+from ...training import batch_stream
+from ..paths import BenchContext, BenchPath, case
+from .common import adam, classic_loader, option_paths, stream_step
 
-STEP = 3  # 32 x 32
+STAGE = 3  # 32 x 32
 FADE_ALPHA = 0.5  # half way through the fade-in of 32 x 32: both paths of G and D run
 
 
@@ -68,11 +71,11 @@ def classic_iteration(
         low = F.interpolate(F.avg_pool2d(real, 2), scale_factor=2.0, mode="nearest")
         real = (1 - FADE_ALPHA) * low + FADE_ALPHA * real
         # (1) update the critic: WGAN-GP plus drift
-        fake = G(torch.randn(n, G.z_dim, device=device), STEP, FADE_ALPHA).detach()
-        real_scores, fake_scores = D(real, STEP, FADE_ALPHA), D(fake, STEP, FADE_ALPHA)
+        fake = G(torch.randn(n, G.z_dim, device=device), STAGE, FADE_ALPHA).detach()
+        real_scores, fake_scores = D(real, STAGE, FADE_ALPHA), D(fake, STAGE, FADE_ALPHA)
         eps = torch.rand(n, 1, 1, 1, device=device)
         x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        scores = D(x_hat, STEP, FADE_ALPHA)
+        scores = D(x_hat, STAGE, FADE_ALPHA)
         (grad,) = torch.autograd.grad(
             scores, x_hat, grad_outputs=torch.ones_like(scores), create_graph=True
         )
@@ -87,8 +90,8 @@ def classic_iteration(
         d_loss.backward()
         opt_D.step()
         # (2) update the generator
-        fake = G(torch.randn(n, G.z_dim, device=device), STEP, FADE_ALPHA)
-        g_loss = -D(fake, STEP, FADE_ALPHA).mean()
+        fake = G(torch.randn(n, G.z_dim, device=device), STAGE, FADE_ALPHA)
+        g_loss = -D(fake, STAGE, FADE_ALPHA).mean()
         opt_G.zero_grad()
         g_loss.backward()
         opt_G.step()
@@ -108,7 +111,7 @@ def classic_iteration(
 def progressive_gan(ctx: BenchContext) -> list[BenchPath]:
     """Lesson 4's paths (see the module docstring)."""
     config = progan.ProGANConfig.for_device(ctx.device)
-    batch_size = ctx.batch(config.batch_sizes[STEP])
+    batch_size = ctx.batch(config.batch_sizes[STAGE])
 
     def classic() -> Callable[[], Any]:
         from torchvision import transforms
@@ -123,16 +126,18 @@ def progressive_gan(ctx: BenchContext) -> list[BenchPath]:
         opt_G, opt_D = _adam(G, False, config), _adam(D, False, config)
         return classic_iteration(G, D, G_ema, opt_G, opt_D, loader, config, ctx.device)
 
-    def on_device(fast: bool) -> Callable[[], Any]:
+    def on_device(options: FastOptions | None) -> Callable[[], Any]:
         G, D, G_ema = _nets(ctx, config)
         images = pad_to(ctx.mnist()[0], 32)  # [N, 1, 32, 32]
         batches = DeviceBatches(images, batch_size, device=ctx.device, seed=ctx.seed)
+        fast = options is not None
+        step_fn = progan.FastTrainIteration(options) if fast else progan.train_iteration
         opt_G, opt_D = _adam(G, fast, config), _adam(D, fast, config)
-        return stream_step(progan.train_iteration, G, D, opt_G, opt_D, batches, step=STEP,
+        return stream_step(step_fn, G, D, opt_G, opt_D, batches, stage=STAGE,
                            fade_alpha=FADE_ALPHA, config=config, G_ema=G_ema)  # fmt: skip
 
     return [
         BenchPath("classic", batch_size, classic),
-        BenchPath("reference", batch_size, lambda: on_device(False)),
-        BenchPath("course", batch_size, lambda: on_device(True)),
-    ]
+        BenchPath("reference", batch_size, lambda: on_device(None)),
+        BenchPath("course", batch_size, lambda: on_device(FastOptions())),
+    ] + option_paths(ctx, ("amp", "bf16", "fp16", "channels_last"), batch_size, on_device)

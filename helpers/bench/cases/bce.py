@@ -15,11 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .. import bce, mlp_gan
-from ..bench import BenchContext, BenchPath, case
-from ..data import DeviceBatches, ring_of_gaussians
-from ..fast import FastOptions
-from . import adam, classic_gan_step, classic_loader, option_paths, stream_step
+from ... import bce, mlp_gan
+from ...data import DeviceBatches, ring_of_gaussians
+from ...fast import FastOptions
+from ..paths import BenchContext, BenchPath, case
+from .common import adam, classic_gan_step, classic_loader, option_paths, stream_step
 
 CONFIG = bce.BCELimitsConfig()
 

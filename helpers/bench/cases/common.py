@@ -1,11 +1,6 @@
-"""Benchmark cases of ``python -m helpers.bench``, one module per lesson.
-
-:func:`helpers.bench.cases` imports every module of this package; each registers its lesson's
-case with ``@helpers.bench.case(lesson, title)``. A new lesson adds its own module here and
-edits nothing else. This file holds what several lessons' cases share: the classic
-``DataLoader`` pipeline, its sigmoid + ``BCELoss`` training step, and a zero-argument step
-over device-resident batches.
-"""
+"""What several lessons' benchmark cases share: the classic ``DataLoader`` pipeline, its
+sigmoid + ``BCELoss`` training step, a zero-argument step over device-resident batches, Adam
+plain or fast, and one path per ``FastOptions`` row."""
 
 from __future__ import annotations
 
@@ -15,9 +10,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..bench import BenchContext, BenchPath
-from ..fast import FastOptions, autocast_dtype, fast_optimizer
-from ..training import StepFn, batch_stream
+from ...fast import FastOptions, autocast_dtype, fast_optimizer
+from ...training import StepFn, batch_stream
+from ..paths import BenchContext, BenchPath
 
 __all__ = ["adam", "classic_gan_step", "classic_loader", "option_paths", "stream_step"]
 
