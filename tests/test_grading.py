@@ -699,7 +699,7 @@ def test_the_attacks_do_harm_where_nothing_stops_them(reachable_tmp: Path) -> No
         assert _cmdlines_with(marker) == [] and slots.processes_of(slot.uid) == []
 
 
-KILL_SECONDS, SNOOP_SECONDS, FORK_SECONDS, HOLD_SECONDS, FLOOD_MB = 15, 15, 10, 3, 240
+KILL_SECONDS, SNOOP_SECONDS, FORK_SECONDS, HOLD_SECONDS, FLOOD_MB = 15, 15, 10, 10, 240
 
 
 @pytest.mark.slow
@@ -722,9 +722,14 @@ def test_concurrent_attacks_leave_every_honest_student_alone(reachable_tmp: Path
         "h-lingerer": attacks.lingerer(marker),
     }
     secrets = {}
-    # in this order (the command's), each attack starts beside honest jobs, and one honest
-    # job comes after the lingerer, whose processes would kill its kernel if they survived
-    for student in ("b-honest-1", "b-honest-2", "d-honest-3", "f-honest-4", "i-honest-5"):
+    # in this order (the command's), two honest jobs follow each timed attack, each longer
+    # than half an attack's job: while an attack runs, the other worker cannot get through
+    # both and start the next attack, so it runs honest jobs beside it (a run with one honest
+    # job between the snooper and the forker graded those two side by side). One honest job
+    # comes after the lingerer, whose processes would kill its kernel if they survived.
+    honest = ["b-honest-1", "b-honest-2", "d-honest-3", "d-honest-4", "f-honest-5",
+              "f-honest-6", "i-honest-7"]  # fmt: skip
+    for student in honest:
         secrets[student] = attacks.new_secret()
         cells[student] = attacks.honest(secrets[student], HOLD_SECONDS)
     archive = reachable_tmp / "class.zip"
