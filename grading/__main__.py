@@ -8,6 +8,10 @@ stored for the same file and the same master notebook is not graded again; a cha
 (a fixed test) regrades everyone. ``--shard K/N`` grades the K-th of N deterministic slices of
 the students, for several hosts sharing one PostgreSQL gradebook (``--db-url``).
 
+No submission goes missing: every one the collector finds gets a result file and a row in
+``grades.csv``, with its score or ``ungraded: <reason>``. When any is ungraded, the command
+lists them at the end and exits with status 1; running it again grades only those.
+
 Run ``python -m grading grade --help`` for every option.
 """
 
@@ -20,11 +24,11 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import book, jobs, sandbox
-from .collect import collect
+from . import book, jobs, results, sandbox, slots
+from .collect import Submission, collect
 
 REPO = jobs.REPO
 
@@ -117,9 +121,9 @@ def grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if isolation.user is not None and not sandbox.can_reach(isolation.user, work):
+    if isolation.users and not sandbox.can_reach(work):
         print(
-            f"the grading user {isolation.user!r} cannot reach {work}: every folder above "
+            f"the grading users ({slots.USER_PREFIX}N) cannot reach {work}: every folder above "
             "--out needs o+x (or choose an --out under such folders, e.g. /srv/grading)",
             file=sys.stderr,
         )
@@ -134,13 +138,16 @@ def grade(args: argparse.Namespace) -> int:
     if submissions.stat().st_mode & 0o005:
         print(f"warning: other users can read {submissions}; `chmod o-rwx` it so that no "
               "graded kernel can open another student's notebook")  # fmt: skip
+    if course != REPO and course.stat().st_mode & 0o005:
+        print(f"warning: other users can open {course}; `chmod o-rwx` it so that no graded "
+              "kernel can read the private masters and their hidden tests")  # fmt: skip
     found = collect(submissions, {a: known[a] for a in wanted}, private)
     for problem in found.problems:
         print(f"note: {problem}")
     todo = [s for s in found.submissions if in_shard(s.student, args.shard)]
+    notes = {k: v for k, v in found.notes.items() if in_shard(k, args.shard)}
     templates = {a: jobs.prepare_template(a, private, course) for a in wanted}
-    kernels = sandbox.write_kernelspec(private / "jupyter", isolation, sandbox.Limits(
-        memory_bytes=int(args.memory * 1024**3)))  # fmt: skip
+    limits = sandbox.Limits(memory_bytes=int(args.memory * 1024**3))
     db_url = args.db_url or f"sqlite:///{out / 'gradebook.db'}"
     for assignment in wanted:
         book.ensure_assignment(db_url, assignment, private, course)
@@ -163,29 +170,65 @@ def grade(args: argparse.Namespace) -> int:
           f"{len(pending)} to grade with {args.workers} worker(s)")  # fmt: skip
     mnist = _mnist_source()
     progress = Progress(len(pending))
-    failures = 0
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         futures = {
-            pool.submit(jobs.grade, s, templates[s.assignment], out, work, isolation, kernels,
+            pool.submit(jobs.grade, s, templates[s.assignment], out, work, isolation, limits,
                         mnist, args.submission_timeout, args.cell_timeout): s
             for s in pending
         }  # fmt: skip
         for future in as_completed(futures):
             submission = futures[future]
-            try:
-                result = future.result()
-                book.record(db_url, result)
-                ok = not result["errors"]
-            except Exception as err:  # noqa: BLE001 - one broken job never stops the batch
-                print(f"\n{submission.student}/{submission.assignment}: {err}", file=sys.stderr)
-                ok = False
-            failures += 0 if ok else 1
-            progress.update(ok)
+            template = templates[submission.assignment]
+            progress.update(settle(future, submission, template, out, isolation, db_url))
     roster = _roster(args.roster) if args.roster else None
-    path = book.write_csv(out, wanted, roster)
+    path = book.write_csv(out, wanted, roster, notes)
     shutil.rmtree(work / "jobs", ignore_errors=True)
     print(f"grades: {path}  feedback: {out / 'feedback'}  gradebook: {db_url}")
+    missing = _ungraded(out, todo)
+    if missing:
+        print(f"{len(missing)} submission(s) NOT graded (grades.csv says why; run the same "
+              "command again to grade only these):", file=sys.stderr)  # fmt: skip
+        for line in missing:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     return 0
+
+
+def settle(future: Future, submission: Submission, template: jobs.Template, out: Path,
+            isolation: sandbox.Isolation, db_url: str) -> bool:  # fmt: skip
+    """Store and record a finished job's result (``ungraded`` with the reason when the job
+    raised); whether it was graded without errors. One broken job never stops the batch."""
+    try:
+        result = future.result()
+    except Exception as err:  # noqa: BLE001 - stored as ungraded, never lost
+        reason = f"grader error ({type(err).__name__}): {err}"
+        try:
+            result = jobs.store_failure(submission, template, out, isolation, reason)
+        except OSError as failed:  # no result file: listed at the end, graded by a re-run
+            print(f"\n{submission.student}/{submission.assignment}: {reason}; no result stored "
+                  f"({failed})", file=sys.stderr)  # fmt: skip
+            return False
+    try:
+        book.record(db_url, result)
+    except Exception as err:  # noqa: BLE001 - the result file stands; a re-run records it
+        print(f"\n{submission.student}/{submission.assignment}: not in the gradebook "
+              f"({type(err).__name__}: {err})", file=sys.stderr)  # fmt: skip
+    return not result["errors"] and not result["ungraded"]
+
+
+def _ungraded(out: Path, todo: list[Submission]) -> list[str]:
+    """``student/assignment: reason`` for every submission of ``todo`` without a grade."""
+    missing = []
+    for submission in todo:
+        stored = results.read(out, submission.student, submission.assignment)
+        if stored is None or stored.get("submission_sha256") != submission.sha256:
+            reason = "no result was stored"
+        elif stored.get("ungraded"):
+            reason = stored["ungraded"]
+        else:
+            continue
+        missing.append(f"{submission.student}/{submission.assignment}: ungraded: {reason}")
+    return missing
 
 
 def _roster(path: str) -> dict[str, str]:

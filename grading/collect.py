@@ -12,15 +12,20 @@ notebook whose name says nothing is matched by the grade ids of its cells.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-__all__ = ["Collection", "Submission", "collect", "normalise_name", "student_id"]
+__all__ = ["Collection", "Submission", "collect", "normalise_name", "student_id", "unsafe_entry"]
+
+
+MAX_ENTRY_BYTES = 1024**3  # no notebook is near this; a zip bomb's entries are
 
 
 @dataclass
@@ -33,10 +38,16 @@ class Submission:
 
 @dataclass
 class Collection:
-    """What was found: one submission per (student, assignment), and the problems met."""
+    """What was found: one submission per (student, assignment), the problems met, and the
+    problems of each student (for the CSV's review column)."""
 
     submissions: list[Submission] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, student: str, problem: str) -> None:
+        self.problems.append(f"{student}: {problem}")
+        self.notes.setdefault(student, []).append(problem)
 
 
 def normalise_name(filename: str) -> str:
@@ -83,23 +94,68 @@ def _assignment_of(path: Path, assignments: dict[str, set[str]]) -> str | None:
     return best if best is not None and ids & assignments[best] else None
 
 
-def _unpack(source: Path, scratch: Path) -> Path:
+def unsafe_entry(member: zipfile.ZipInfo) -> str | None:
+    """Why a zip entry must not be extracted (None if it may): what it is, or where it goes."""
+    kind = stat.S_IFMT(member.external_attr >> 16)
+    if kind == stat.S_IFLNK:
+        return "a symbolic link"
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        return "a device, pipe or socket, not a file"
+    name = member.filename.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path"
+    if ".." in name.split("/"):
+        return "a path that climbs out of the folder (..)"
+    if member.file_size > MAX_ENTRY_BYTES:  # zipfile never writes more than this size
+        return f"larger than {MAX_ENTRY_BYTES // 1024**2:,} MB once unpacked"
+    return None
+
+
+def _unzip(source: Path, target: Path, problems: list[str]) -> None:
+    """Extract the safe entries of ``source`` into ``target``; note every skipped one."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    with zipfile.ZipFile(source) as archive:
+        for member in archive.infolist():
+            reason = unsafe_entry(member)
+            if reason is None:
+                try:
+                    archive.extract(member, target)
+                    continue
+                except (OSError, RuntimeError, zipfile.BadZipFile) as err:
+                    reason = f"could not be extracted ({type(err).__name__}: {err})"
+            problems.append(f"{source.name}: skipped the entry {member.filename!r}: {reason}")
+
+
+def _unpack(source: Path, scratch: Path, problems: list[str]) -> Path:
     if source.is_file() and zipfile.is_zipfile(source):
         target = scratch / "unzipped"
-        if target.exists():
-            shutil.rmtree(target)
-        with zipfile.ZipFile(source) as archive:
-            for member in archive.infolist():
-                resolved = (target / member.filename).resolve()
-                if not resolved.is_relative_to(target.resolve()):
-                    raise ValueError(f"unsafe path in the zip: {member.filename}")
-            archive.extractall(target)
+        _unzip(source, target, problems)
         # a zip of one folder that holds the student folders
         children = [p for p in target.iterdir() if not p.name.startswith(("__MACOSX", "."))]
         return children[0] if len(children) == 1 and children[0].is_dir() else target
     if not source.is_dir():
         raise ValueError(f"{source} is neither a folder nor a zip file")
     return source
+
+
+def _notebooks(folder: Path) -> tuple[list[Path], list[str]]:
+    """The notebooks under ``folder`` (checkpoints left out), never through a link; and the
+    links met."""
+    found, links = [], []
+    for parent, dirs, files in os.walk(folder):
+        here = Path(parent)
+        links += [str((here / d).relative_to(folder)) for d in dirs if (here / d).is_symlink()]
+        dirs[:] = sorted(
+            d for d in dirs if d != ".ipynb_checkpoints" and not (here / d).is_symlink()
+        )
+        for path in (here / name for name in files if name.lower().endswith(".ipynb")):
+            if path.is_symlink():
+                links.append(str(path.relative_to(folder)))
+            else:
+                found.append(path)
+    return sorted(found), sorted(links)
 
 
 def collect(source: Path, assignments: dict[str, set[str]], scratch: Path) -> Collection:
@@ -111,19 +167,23 @@ def collect(source: Path, assignments: dict[str, set[str]], scratch: Path) -> Co
         scratch: a folder for unpacking a zip.
 
     Problems (a notebook matching no assignment, two notebooks for one assignment, a student
-    with nothing to grade) are reported, never fatal: the first notebook found is graded.
+    with nothing to grade, an unsafe zip entry, a link) are reported, never fatal: the first
+    notebook found is graded.
     """
-    root = _unpack(Path(source), Path(scratch))
     found = Collection()
+    root = _unpack(Path(source), Path(scratch), found.problems)
     by_student: dict[str, list[Path]] = {}
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(("__MACOSX", ".")):
             continue
-        if entry.is_dir():
-            notebooks = sorted(
-                p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-            )
-            by_student.setdefault(student_id(entry.name), []).extend(notebooks)
+        if entry.is_symlink():
+            found.problems.append(f"{entry.name}: a link, not followed, skipped")
+        elif entry.is_dir():
+            notebooks, links = _notebooks(entry)
+            student = student_id(entry.name)
+            by_student.setdefault(student, []).extend(notebooks)
+            for link in links:
+                found.note(student, f"{link} is a link, not followed, skipped")
         elif entry.suffix.lower() == ".ipynb" and "_" in entry.name:
             by_student.setdefault(student_id(entry.name.split("_", 1)[0]), []).append(entry)
         else:
@@ -135,15 +195,13 @@ def collect(source: Path, assignments: dict[str, set[str]], scratch: Path) -> Co
         for path in notebooks:
             assignment = _assignment_of(path, assignments)
             if assignment is None:
-                found.problems.append(f"{student}: {path.name} matches no assignment, skipped")
+                found.note(student, f"{path.name} matches no assignment, skipped")
             elif assignment in seen:
-                found.problems.append(
-                    f"{student}: two notebooks for {assignment} ({seen[assignment].name}, "
-                    f"{path.name}); graded {seen[assignment].name}"
-                )
+                found.note(student, f"two notebooks for {assignment} ({seen[assignment].name}, "
+                                    f"{path.name}); graded {seen[assignment].name}")  # fmt: skip
             else:
                 seen[assignment] = path
                 found.submissions.append(Submission(student, assignment, path, _sha256(path)))
         if not seen:
-            found.problems.append(f"{student}: no notebook to grade")
+            found.note(student, "no notebook to grade")
     return found

@@ -11,6 +11,8 @@ and the isolation of the kernel are the other two layers.
 from __future__ import annotations
 
 import ast
+import contextlib
+import threading
 from pathlib import Path
 
 import nbformat
@@ -102,15 +104,40 @@ def scan_source(source: str, aliases: dict[str, str] | None = None) -> list[str]
     return [f"line {line}: {code}" for line, code in sorted(found.items())]
 
 
+# CPython 3.11's ast module counts its recursion depth in state shared by all threads: two
+# threads parsing at once can fail with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905), seen here when two grading workers scanned together
+_ONE_AT_A_TIME = threading.Lock()
+
+# what parsing or walking a pathological cell raises (thousands of nested operators, a null
+# byte): the kernel cannot run such a cell either, but the instructor should know of it
+_UNSCANNABLE = (RecursionError, MemoryError, ValueError)
+
+
 def scan_notebook(path: Path) -> list[str]:
-    """Suspicious statements in every code cell of a notebook, as ``cell N, line M: ...``."""
+    """Suspicious statements in every code cell of a notebook, as ``cell N, line M: ...``,
+    and ``cell N: could not be scanned`` for a cell too deep to parse (one scan at a time in
+    a process: safe from any number of threads)."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as err:  # noqa: BLE001 - an unreadable file is reported, not scanned
         return [f"could not be read as a notebook: {type(err).__name__}"]
     code = [(index, cell.source) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    aliases = _module_aliases([tree for _, source in code if (tree := _parse(source)) is not None])
-    flags = []
-    for index, source in code:
-        flags += [f"cell {index}, {item}" for item in scan_source(source, aliases)]
+    trees = {}
+    with _ONE_AT_A_TIME:
+        for index, source in code:
+            with contextlib.suppress(*_UNSCANNABLE):
+                trees[index] = _parse(source)
+        aliases = _module_aliases([tree for tree in trees.values() if tree is not None])
+        flags = []
+        for index, source in code:
+            try:
+                found = scan_source(source, aliases) if index in trees else None
+            except _UNSCANNABLE:
+                found = None
+            if found is None:
+                flags.append(f"cell {index}: could not be scanned (nested too deeply or not "
+                             "text): read it")  # fmt: skip
+            else:
+                flags += [f"cell {index}, {item}" for item in found]
     return flags

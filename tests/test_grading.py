@@ -17,12 +17,15 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
 import zipfile
+from concurrent.futures import Future
 from pathlib import Path
 
+import grading_attacks as attacks
 import nbformat
 import pytest
 from nbformat import NotebookNode
@@ -30,8 +33,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from nbtools import ROOT, grade_cells, source_notebook
 
 from grading import __main__ as cli
-from grading import book, sandbox
-from grading.collect import collect, normalise_name, student_id
+from grading import book, jobs, results, sandbox
+from grading.collect import Submission, collect, normalise_name, student_id
 from grading.scan import scan_notebook, scan_source
 
 # ---------------------------------------------------------------------------------------------
@@ -74,6 +77,7 @@ def tiny_notebook(double: str = "return 2 * x", square: str = "return x * x") ->
 def tiny_course(folder: Path) -> Path:
     """A private course folder (what ``--course`` points at) holding only the tiny assignment."""
     folder.mkdir(parents=True)
+    folder.chmod(0o700)  # private, as the grader asks: kernels must not read the masters
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     master = tiny_notebook()
     for cell in master.cells:
@@ -157,18 +161,88 @@ def test_collect_keeps_an_unreadable_notebook_named_like_the_assignment(tmp_path
     assert [(s.student, s.assignment) for s in found.submissions] == [("kim", TINY)]
 
 
-def test_collect_reads_a_zip_of_one_folder_and_refuses_unsafe_paths(tmp_path: Path) -> None:
+def test_collect_reads_a_zip_of_one_folder(tmp_path: Path) -> None:
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as handle:
         handle.writestr(f"export/ada/{TINY}.ipynb", nbformat.writes(tiny_notebook()))
         handle.writestr("__MACOSX/._junk", "")
     found = collect(archive, ASSIGNMENTS, tmp_path / "scratch")
     assert [(s.student, s.assignment) for s in found.submissions] == [("ada", TINY)]
-    evil = tmp_path / "evil.zip"
-    with zipfile.ZipFile(evil, "w") as handle:
-        handle.writestr("../../escape.ipynb", "{}")
-    with pytest.raises(ValueError, match="unsafe path"):
-        collect(evil, ASSIGNMENTS, tmp_path / "scratch2")
+    assert found.problems == []
+
+
+def _entry(name: str, kind: int, payload: str = "x") -> tuple[zipfile.ZipInfo, str]:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (kind | 0o644) << 16
+    return info, payload
+
+
+def _zip_bomb(handle: zipfile.ZipFile, name: str) -> None:
+    """An entry whose directory record says it unpacks to 1.5 GB (what a zip bomb's honest
+    record says; zipfile never writes more than the record's size)."""
+    handle.writestr(name, "{}")
+    handle.filelist[-1].file_size = 1536 * 1024**2
+
+
+UNSAFE_ENTRIES = [
+    ("../../escape.txt", stat.S_IFREG, "a path that climbs out"),
+    ("bob/../../../escape.ipynb", stat.S_IFREG, "a path that climbs out"),
+    ("/tmp/escape-absolute.txt", stat.S_IFREG, "an absolute path"),
+    ("C:/escape-drive.txt", stat.S_IFREG, "an absolute path"),
+    ("..\\..\\escape-windows.txt", stat.S_IFREG, "a path that climbs out"),
+    ("cy/passwd.ipynb", stat.S_IFLNK, "a symbolic link"),
+    ("cy/fifo.ipynb", stat.S_IFIFO, "a device, pipe or socket"),
+    ("cy/device.ipynb", stat.S_IFCHR, "a device, pipe or socket"),
+    ("cy/bomb.ipynb", stat.S_IFREG, "larger than 1,024 MB once unpacked"),
+]
+
+
+def write_unsafe_entries(handle: zipfile.ZipFile, prefix: str = "") -> list[tuple[str, str]]:
+    """Add every entry of :data:`UNSAFE_ENTRIES` to an open zip (links point at /etc), the
+    harmless-looking ones under ``prefix``; each entry's name and why it must be skipped."""
+    written = []
+    for name, kind, reason in UNSAFE_ENTRIES:
+        relative = not name.startswith(("/", "C:", "..", "bob/.."))
+        payload = "/etc/passwd" if kind == stat.S_IFLNK else "{}"
+        written.append((prefix + name if relative else name, reason))
+        if "bomb" in name:
+            _zip_bomb(handle, written[-1][0])
+        else:
+            handle.writestr(*_entry(written[-1][0], kind, payload))
+    return written
+
+
+def test_unsafe_zip_entries_are_skipped_with_a_note_and_the_rest_collected(tmp_path: Path) -> None:
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr(f"ada/{TINY}.ipynb", nbformat.writes(tiny_notebook()))
+        handle.writestr(f"cy/{TINY}.ipynb", nbformat.writes(tiny_notebook()))
+        write_unsafe_entries(handle)
+    scratch = tmp_path / "deep" / "er" / "scratch"
+    found = collect(archive, ASSIGNMENTS, scratch)
+    assert [(s.student, s.assignment) for s in found.submissions] == [("ada", TINY), ("cy", TINY)]
+    for name, _, reason in UNSAFE_ENTRIES:
+        assert any(repr(name) in p and reason in p for p in found.problems), (name, found.problems)
+    assert len(found.problems) == len(UNSAFE_ENTRIES)
+    written = {p.name for p in tmp_path.rglob("*")} | {p.name for p in Path("/tmp").iterdir()}
+    assert not any(name.startswith("escape") for name in written), written
+    assert sorted(p.name for p in (scratch / "unzipped" / "cy").iterdir()) == [f"{TINY}.ipynb"]
+
+
+def test_links_in_a_submissions_folder_are_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    _write(root / "ada" / f"{TINY}.ipynb", tiny_notebook())
+    _write(tmp_path / "elsewhere" / f"{TINY}.ipynb", tiny_notebook())
+    (root / "bob").mkdir()
+    (root / "bob" / f"{TINY}.ipynb").symlink_to(tmp_path / "elsewhere" / f"{TINY}.ipynb")
+    (root / "cy").mkdir()
+    (root / "cy" / "work").symlink_to(tmp_path / "elsewhere")
+    (root / "dee").symlink_to(tmp_path / "elsewhere")
+    found = collect(root, ASSIGNMENTS, tmp_path / "scratch")
+    assert [s.student for s in found.submissions] == ["ada"]
+    assert found.notes["bob"][0] == f"{TINY}.ipynb is a link, not followed, skipped"
+    assert found.notes["cy"][0] == "work is a link, not followed, skipped"
+    assert "dee: a link, not followed, skipped" in found.problems
 
 
 @pytest.mark.parametrize(
@@ -205,6 +279,21 @@ def test_scan_leaves_ordinary_code_alone(source: str) -> None:
     assert scan_source(source) == []
 
 
+def test_scan_reports_a_cell_too_deep_to_parse_and_scans_the_others(tmp_path: Path) -> None:
+    """Thousands of nested operators make the parser raise (RecursionError, MemoryError): the
+    cell is flagged for the instructor, never a crash of the batch or a silent pass."""
+    nb = tiny_notebook()
+    nb.cells.insert(0, new_code_cell("x = " + "+".join(["a"] * 200_000)))
+    nb.cells.insert(1, new_code_cell("y = " + "-" * 100_000 + "1"))
+    nb.cells.append(new_code_cell("import torch\ntorch.equal = lambda *a: True"))
+    flags = scan_notebook(_write(tmp_path / f"{TINY}.ipynb", nb))
+    assert flags == [
+        "cell 0: could not be scanned (nested too deeply or not text): read it",
+        "cell 1: could not be scanned (nested too deeply or not text): read it",
+        "cell 6, line 2: torch.equal = lambda *a: True",
+    ]
+
+
 def test_scan_of_every_master_notebook_is_clean() -> None:
     for master in sorted((ROOT / "solutions").glob("*/*.ipynb")):
         assert scan_notebook(master) == [], master.name
@@ -227,28 +316,77 @@ def test_bad_shard_is_a_clear_error(bad: str, capsys: pytest.CaptureFixture) -> 
     assert "--shard" in capsys.readouterr().err
 
 
-def _result(student: str, assignment: str, score: float, flags=(), errors=()) -> dict:
+def _result(student: str, assignment: str, score: float | None, flags=(), errors=(),
+            ungraded: str | None = None) -> dict:  # fmt: skip
     return {"student": student, "assignment": assignment, "score": score, "scores": {},
-            "flags": list(flags), "errors": list(errors)}  # fmt: skip
+            "flags": list(flags), "errors": list(errors), "ungraded": ungraded}  # fmt: skip
 
 
 def test_csv_has_one_column_per_assignment_the_roster_and_the_review(tmp_path: Path) -> None:
     for result in [
         _result("ada", "01-a", 3.0),
         _result("ada", "02-b", 1.5, flags=["cell 4, line 1: torch.equal = f"]),
-        _result("bob", "02-b", 0.0, errors=["stopped after 60 s: ungraded cells score 0"]),
+        _result("bob", "02-b", 0.0, errors=["not a readable notebook (JSONDecodeError)"]),
+        _result("cy", "01-a", None, ungraded="stopped after 1800 s (--submission-timeout)"),
+        _result("cy", "02-b", 2.0),
     ]:
         path = tmp_path / "results" / result["student"] / f"{result['assignment']}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result))
-    path = book.write_csv(tmp_path, ["01-a", "02-b"], roster={"ada": "LMS-1"})
+    notes = {"dee": ["no notebook to grade"], "bob": ["two notebooks for 02-b"]}
+    path = book.write_csv(tmp_path, ["01-a", "02-b"], roster={"ada": "LMS-1"}, notes=notes)
     rows = list(csv.DictReader(path.open()))
-    assert [r["student_id"] for r in rows] == ["ada", "bob"]
+    assert [r["student_id"] for r in rows] == ["ada", "bob", "cy", "dee"]
     assert rows[0] | {"review": ""} == {"student_id": "ada", "lms_id": "LMS-1", "01-a": "3",
                                          "02-b": "1.5", "total": "4.5", "review": ""}  # fmt: skip
     assert "02-b: cell 4, line 1: torch.equal" in rows[0]["review"]
     assert rows[1]["01-a"] == "" and rows[1]["total"] == "0" and rows[1]["lms_id"] == ""
-    assert "stopped after 60 s" in rows[1]["review"]
+    assert "not a readable notebook" in rows[1]["review"]
+    assert "note: two notebooks for 02-b" in rows[1]["review"]
+    assert (rows[2]["01-a"], rows[2]["02-b"], rows[2]["total"]) == ("", "2", "2")
+    assert "01-a: ungraded: stopped after 1800 s" in rows[2]["review"]
+    assert (rows[3]["total"], rows[3]["review"]) == ("0", "note: no notebook to grade")
+
+
+def _lone_submission(tmp_path: Path) -> tuple[Submission, jobs.Template, sandbox.Isolation]:
+    """Ada's correct tiny notebook, and a template whose folder holds nothing (so that any job
+    preparing a course from it fails)."""
+    path = _write(tmp_path / "in" / "ada" / f"{TINY}.ipynb", tiny_notebook())
+    template = jobs.Template(TINY, tmp_path / "empty-template", "f" * 64,
+                             {"test_double": 1.0, "test_square": 1.0})  # fmt: skip
+    return Submission("ada", TINY, path, "0" * 64), template, sandbox.Isolation(False, False, ())
+
+
+def test_a_job_that_fails_is_stored_as_ungraded_with_its_reason(tmp_path: Path) -> None:
+    submission, template, isolation = _lone_submission(tmp_path)
+    out = tmp_path / "out"
+    returned = jobs.grade(submission, template, out, tmp_path / "work", isolation,
+                          sandbox.Limits(), None, timeout=60)  # fmt: skip
+    stored = results.read(out, "ada", TINY)
+    assert stored == returned
+    assert stored["ungraded"].startswith("grader error (FileNotFoundError): "), stored
+    assert "gradebook.db" in stored["ungraded"] and stored["score"] is None
+    assert not results.final(stored, submission.sha256, template.source_sha256)  # re-run grades it
+
+
+def test_a_worker_that_raised_leaves_an_ungraded_result_and_a_gradebook_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    submission, template, isolation = _lone_submission(tmp_path)
+    out, db_url = tmp_path / "out", f"sqlite:///{tmp_path / 'gradebook.db'}"
+    future: Future = Future()
+    future.set_exception(MemoryError("the worker thread ran out of memory"))
+    assert cli.settle(future, submission, template, out, isolation, db_url) is False
+    stored = results.read(out, "ada", TINY)
+    assert stored["ungraded"] == "grader error (MemoryError): the worker thread ran out of memory"
+    assert book.write_csv(out, [TINY]).read_text().splitlines()[1] == (
+        f"ada,,0,{TINY}: ungraded: grader error (MemoryError): the worker thread ran out of memory"
+    )
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id=book.COURSE_ID) as gb:
+        assert [student.id for student in gb.students] == ["ada"]  # recorded, with no scores
 
 
 def test_progress_line_counts_and_estimates() -> None:
@@ -301,11 +439,12 @@ def _memory_cap_is_enforced(limit: int) -> bool:
     return subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 7
 
 
-def _grade(submissions: Path, out: Path, *extra: str, timeout: int = 900) -> str:
+def _grade(submissions: Path, out: Path, *extra: str, timeout: int = 900, status: int = 0) -> str:
+    """Run the instructor's command; check its exit status (1: some submission ungraded)."""
     command = [sys.executable, "-m", "grading", "grade", str(submissions), "--out", str(out),
                *extra]  # fmt: skip
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert result.returncode == status, f"{result.stdout}\n{result.stderr}"
     return result.stdout + result.stderr
 
 
@@ -372,11 +511,16 @@ def test_tamper_suite_on_the_tiny_assignment(reachable_tmp: Path) -> None:
         hostile.pop("hogs_memory")  # never run a hog without a working cap
     for name, body in hostile.items():
         _write(subs / name / f"{TINY}.ipynb", tiny_notebook(double=body))
+    # a kernel that dies leaves nbgrader without scores: ungraded, said so, never a silent 0
+    dies = attacks.with_cell(tiny_notebook(), "import os, signal\nos.kill(os.getpid(), 9)")
+    _write(subs / "kernel_dies" / f"{TINY}.ipynb", dies)
     subs.chmod(0o700)
     out = reachable_tmp / "out"
     log = _grade(subs, out, "--course", str(course), "--workers", "2", "--cell-timeout", "20",
-                 "--memory", str(memory / 1024**3))  # fmt: skip
+                 "--memory", str(memory / 1024**3), status=1)  # fmt: skip
     assert isolation.describe() in log and "warning" not in log
+    assert re.search(r"1 submission\(s\) NOT graded.*\n  kernel_dies/00-tiny: ungraded: nbgrader "
+                     r"autograde failed: .*(DeadKernelError|Kernel died)", log), log  # fmt: skip
 
     expected = {"honest": (1, 1), "renamed": (1, 1), "invalid": (0, 0)}
     expected |= {name: (0, 1) for name in ["edits_test", "deletes_test", "strips_test", *hostile]}
@@ -387,17 +531,25 @@ def test_tamper_suite_on_the_tiny_assignment(reachable_tmp: Path) -> None:
     table = "\n".join(f"{s:14} expected {expected[s]} got {got[s]}" for s in expected)
     assert got == expected, f"{table}\n{log}"
     rows = _rows(out)
+    assert set(rows) == {*expected, "kernel_dies"}
     assert "not a readable notebook" in rows["invalid"]["review"]
     assert rows["honest"]["review"] == "" and rows["honest"]["total"] == "2"
+    assert (rows["kernel_dies"][TINY], rows["kernel_dies"]["total"]) == ("", "0")
+    assert rows["kernel_dies"]["review"].startswith(f"{TINY}: ungraded: nbgrader autograde failed")
     page = (out / "feedback" / "honest" / f"{TINY}.html").read_text()
     assert "assert double(x) == want" in html.unescape(re.sub(r"<[^>]+>", "", page))
 
-    # re-run: everything is already graded, nothing is graded twice
-    assert "0 to grade" in _grade(subs, out, "--course", str(course))
-    # a lost result (a worker died) is graded again, the rest is kept
+    # re-run: only the ungraded submission is graded again, nothing is graded twice
+    assert "1 to grade" in _grade(subs, out, "--course", str(course), status=1)
+    # a lost result (a worker died) is graded again, the rest is kept; once the ungraded one
+    # is fixed (a corrected upload), the command succeeds
     (out / "results" / "honest" / f"{TINY}.json").unlink()
-    assert "1 to grade" in _grade(subs, out, "--course", str(course))
-    assert _rows(out) == rows
+    _write(subs / "kernel_dies" / f"{TINY}.ipynb", tiny_notebook())
+    assert "2 to grade" in _grade(subs, out, "--course", str(course))
+    assert _rows(out)["kernel_dies"]["total"] == "2"
+    assert {s: r for s, r in _rows(out).items() if s != "kernel_dies"} == {
+        s: r for s, r in rows.items() if s != "kernel_dies"
+    }
     # sequential grading gives the same rows (a few students, to keep the suite short)
     subset = reachable_tmp / "subset"
     for student in ("honest", "edits_test", "invalid"):
@@ -482,9 +634,165 @@ def test_tamper_suite_on_lesson_one(reachable_tmp: Path) -> None:
     assert rows["honest"]["review"] == ""
 
 
+def _cmdlines_with(marker: str) -> list[str]:
+    """Every process (as root sees them all) whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline and entry.name != str(os.getpid()):
+            words = cmdline.replace(b"\0", b" ")[:200].decode(errors="replace")
+            found.append(f"{entry.name}: {words}")
+    return found
+
+
+def _victim(slot, folder: Path, secret: str) -> subprocess.Popen:  # noqa: ANN001
+    """A stand-in for another job's kernel, run as ``slot``'s user: an ``ipykernel`` in its
+    command line, its data folder in its environment and as its working directory, holding
+    ``secret``."""
+    data = folder / "data"
+    data.mkdir(parents=True)
+    (data / "secret.txt").write_text(secret)
+    for path in (folder, data, data / "secret.txt"):
+        os.chown(path, slot.uid, slot.gid)
+    return subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)", "ipykernel_launcher"],
+        user=slot.uid, group=slot.gid, extra_groups=[], cwd=data,
+        env={"GAN_COURSE_DATA": str(data), "PATH": os.environ["PATH"]},
+    )  # fmt: skip
+
+
+def _as_user(slot, source: str, timeout: float = 120) -> subprocess.CompletedProcess:  # noqa: ANN001
+    return subprocess.run([sys.executable, "-c", source], user=slot.uid, group=slot.gid,
+                          extra_groups=[], cwd="/", capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_attacks_do_harm_where_nothing_stops_them(reachable_tmp: Path) -> None:
+    """Positive controls for the concurrent tamper suite: run as the same user as a victim,
+    in the host's namespaces (the grader's isolation before this suite existed), the killer
+    kills it, the snooper reads its secret and plants a file in its data folder, and the
+    lingerer's processes outlive it; emptying the slot ends them."""
+    from grading import slots
+
+    _isolation_or_skip()
+    with slots.acquire() as slot:
+        secret = attacks.new_secret()
+        victim = _victim(slot, reachable_tmp / "victim", secret)
+        killed = attacks.report_line(_as_user(slot, attacks.killer(2)).stdout)
+        assert victim.wait(timeout=30) == -9 and killed["killed"] >= 1, killed
+        victim = _victim(slot, reachable_tmp / "victim2", secret)
+        snooped = attacks.report_line(_as_user(slot, attacks.snooper(2)).stdout)
+        victim.kill()
+        victim.wait()
+        assert secret in snooped["secrets"] and snooped["environ"] >= 1, snooped
+        assert snooped["no_new_privs"] == 0, snooped  # the flag is the grader's doing
+        assert snooped["written"] == [str(reachable_tmp / "victim2" / "data")], snooped
+        marker = f"gan-linger-{os.urandom(6).hex()}"
+        _as_user(slot, attacks.lingerer(marker, seconds=120))
+        left = _cmdlines_with(marker)
+        assert len(left) >= 3, left  # the killer, the shell, the stubborn sleeper
+        slots.empty(slot)
+        assert _cmdlines_with(marker) == [] and slots.processes_of(slot.uid) == []
+
+
+KILL_SECONDS, SNOOP_SECONDS, FORK_SECONDS, HOLD_SECONDS, FLOOD_MB = 15, 15, 10, 10, 240
+
+
+@pytest.mark.slow
+def test_concurrent_attacks_leave_every_honest_student_alone(reachable_tmp: Path) -> None:
+    """A class where a killer, a snooper, a fork bomb, an output flood and a lingerer are
+    graded beside honest students (2 workers, ordered so that every attack overlaps honest
+    jobs), handed in as a zip with unsafe entries: every student gets a row and exactly the
+    points of a correct notebook, no attack reports any success, and after the command no
+    process of any slot user it used is left and the job folders are gone."""
+    from grading import slots
+
+    _isolation_or_skip()
+    course = tiny_course(reachable_tmp / "course")
+    marker = f"gan-linger-{os.urandom(6).hex()}"
+    cells = {
+        "a-killer": attacks.killer(KILL_SECONDS),
+        "c-snooper": attacks.snooper(SNOOP_SECONDS),
+        "e-forker": attacks.forker(FORK_SECONDS),
+        "g-flood": attacks.flood(FLOOD_MB),
+        "h-lingerer": attacks.lingerer(marker),
+    }
+    secrets = {}
+    # in this order (the command's), two honest jobs follow each timed attack, each longer
+    # than half an attack's job: while an attack runs, the other worker cannot get through
+    # both and start the next attack, so it runs honest jobs beside it (a run with one honest
+    # job between the snooper and the forker graded those two side by side). One honest job
+    # comes after the lingerer, whose processes would kill its kernel if they survived.
+    honest = ["b-honest-1", "b-honest-2", "d-honest-3", "d-honest-4", "f-honest-5",
+              "f-honest-6", "i-honest-7"]  # fmt: skip
+    for student in honest:
+        secrets[student] = attacks.new_secret()
+        cells[student] = attacks.honest(secrets[student], HOLD_SECONDS)
+    archive = reachable_tmp / "class.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for student, cell in cells.items():
+            notebook = attacks.with_cell(tiny_notebook(), cell)
+            handle.writestr(f"export/{student}/{TINY}.ipynb", nbformat.writes(notebook))
+        unsafe = write_unsafe_entries(handle, prefix="export/")
+    archive.chmod(0o600)
+    out = reachable_tmp / "out"
+    log = _grade(archive, out, "--course", str(course), "--workers", "2", "--cell-timeout",
+                 "120")  # fmt: skip
+
+    # the zip: every unsafe entry named in a note, nothing written outside, the rest graded
+    for name, reason in unsafe:
+        assert re.search(rf"note: .*{re.escape(repr(name))}: {reason}", log), (name, log)
+    outside = [p for p in reachable_tmp.parent.glob("escape*")] + list(Path("/tmp").glob("escape*"))
+    assert outside == [], outside
+    # every student: a row, a result, and the full 2 points (attackers' answers are right too)
+    rows = _rows(out)
+    assert set(rows) == set(cells), log
+    assert {s: rows[s][TINY] for s in cells} == dict.fromkeys(cells, "2"), log
+    assert all(rows[s]["review"] == "" for s in secrets), rows
+    runs = {s: json.loads((out / "results" / s / f"{TINY}.json").read_text()) for s in cells}
+    reports = {}
+    for student in cells:
+        for report in attacks.reports(out / "autograded" / student / f"{TINY}.ipynb"):
+            reports[report["attack"]] = report | {"student": student}
+    assert set(reports) == {"killer", "snooper", "forker", "lingerer"}, reports
+    # each timed attack overlapped honest jobs graded at the same time
+    for name in ("killer", "snooper", "forker"):
+        window = (reports[name]["start"], reports[name]["end"])
+        beside = [
+            s for s in secrets if runs[s]["started"] < window[1] and runs[s]["finished"] > window[0]
+        ]
+        assert beside, (name, window, {s: (r["started"], r["finished"]) for s, r in runs.items()})
+    killer, snooper, forker = reports["killer"], reports["snooper"], reports["forker"]
+    assert (killer["seen"], killer["killed"]) == (0, 0), killer
+    # (a token in /tmp from outside this class is no classmate's: only theirs count)
+    assert set(snooper["secrets"]) & set(secrets.values()) == set(), snooper
+    assert snooper["written"] == [] and snooper["folders"] == [], snooper
+    assert (snooper["environ"], snooper["cwd"], snooper["memory"]) == (0, 0, 0), snooper
+    assert snooper["no_new_privs"] == 1, snooper
+    assert forker["refused"] and forker["forked"] < 256, forker
+    # the flood: graded on its content, its outputs cut to their ends
+    flooded = (out / "autograded" / "g-flood" / f"{TINY}.ipynb").read_text()
+    assert len(flooded) < 2_000_000 and "FLOOD-HEAD" in flooded and "FLOOD-TAIL" in flooded
+    assert "characters cut by the grader" in flooded and "outputs of this cell dropped" in flooded
+    assert (out / "feedback" / "g-flood" / f"{TINY}.html").stat().st_size < 3_000_000
+    # nothing left behind: no lingering process, no process or /tmp file of any slot user
+    assert _cmdlines_with(marker) == []
+    for user in sorted({run["user"] for run in runs.values()}):
+        with slots.hold(user) as slot:  # between other commands' jobs, if any
+            assert slots.processes_of(slot.uid) == [], user
+            left = [p for shared in (Path("/tmp"), Path("/dev/shm")) for p in shared.iterdir()
+                    if p.lstat().st_uid == slot.uid]  # fmt: skip
+            assert left == [], left
+    assert not (out / ".work" / "jobs").exists()
+
+
 @pytest.mark.slow
 def test_an_output_folder_the_grading_user_cannot_reach_is_refused(tmp_path: Path) -> None:
-    isolation = _isolation_or_skip()
+    _isolation_or_skip()
     course = tiny_course(tmp_path / "course")
     _write(tmp_path / "in" / "ada" / f"{TINY}.ipynb", tiny_notebook())
     tmp_path.chmod(0o700)
@@ -492,7 +800,7 @@ def test_an_output_folder_the_grading_user_cannot_reach_is_refused(tmp_path: Pat
                str(tmp_path / "out"), "--course", str(course)]  # fmt: skip
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert f"{isolation.user!r} cannot reach" in result.stderr
+    assert "the grading users (gan-grader-N) cannot reach" in result.stderr
 
 
 POSTGRES_BIN = Path("/usr/lib/postgresql")
@@ -530,15 +838,33 @@ def postgres(reachable_tmp: Path):
 
 
 def _gradebook_scores(db_url: str) -> dict[tuple[str, str], float]:
-    from nbgrader.api import Gradebook
+    """(student, grade id) -> score of every graded submission in the gradebook."""
+    from nbgrader.api import Gradebook, MissingEntry
 
+    scores = {}
     with Gradebook(db_url, course_id=book.COURSE_ID) as gb:
-        return {
-            (student.id, grade.name): grade.score
-            for student in gb.students
-            for grade in gb.find_submission_notebook(TINY, TINY, student.id).grades
-            if grade.cell_type == "code"
-        }
+        for student in gb.students:
+            try:
+                notebook = gb.find_submission_notebook(TINY, TINY, student.id)
+            except MissingEntry:  # a student without a graded submission: no scores
+                continue
+            scores |= {(student.id, g.name): g.score for g in notebook.grades
+                       if g.cell_type == "code"}  # fmt: skip
+    return scores
+
+
+def _assert_all_graded(out: Path, students: set[str], log: str) -> None:
+    """Every student has a graded result file and a score in ``grades.csv``; else fail,
+    naming each student without one and why."""
+    rows = _rows(out) if (out / "grades.csv").exists() else {}
+    lacking = {}
+    for student in sorted(students):
+        stored = results.read(out, student, TINY)
+        if stored is None or stored.get("ungraded") or stored.get("score") is None:
+            lacking[student] = "no result file" if stored is None else stored.get("ungraded")
+        elif rows.get(student, {}).get(TINY, "") == "":
+            lacking[student] = "no score in grades.csv"
+    assert lacking == {}, f"students without a grade in {out}: {lacking}\n{log}"
 
 
 @pytest.mark.slow
@@ -582,8 +908,14 @@ def test_two_shards_share_one_postgresql_gradebook(reachable_tmp: Path, postgres
     ]
     logs = [shard.communicate(timeout=600)[0] for shard in shards]
     assert [shard.returncode for shard in shards] == [0, 0], "\n".join(logs)
+    for k, log in zip((1, 2), logs, strict=True):
+        mine = {s for s in bodies if cli.in_shard(s, (k, 2))}
+        _assert_all_graded(reachable_tmp / f"host{k}", mine, log)
     single = reachable_tmp / "single"
-    _grade(subs, single, "--course", str(course), "--workers", "2")
+    log = _grade(subs, single, "--course", str(course), "--workers", "2")
+    _assert_all_graded(single, set(bodies), log)
     expected = _gradebook_scores(f"sqlite:///{single / 'gradebook.db'}")
-    assert len(expected) == 2 * len(bodies)
-    assert _gradebook_scores(postgres) == expected
+    lacking = sorted(set(bodies) - {student for student, _ in expected})
+    assert len(expected) == 2 * len(bodies), f"no scores in the gradebook for {lacking}\n{log}"
+    shared = _gradebook_scores(postgres)
+    assert shared == expected, f"PostgreSQL {shared}\nsingle host {expected}\n" + "\n".join(logs)
