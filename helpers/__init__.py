@@ -9,7 +9,7 @@ under ``helpers/weights``) and ``bench`` (``python -m helpers.bench``). Infrastr
 imports a lesson, and no module imports itself back (``tests/test_layout.py``).
 """
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 # Setup cells check this: `helpers` is a common name, and a student's own helpers.py could shadow
 # this package.
 __course__ = "gan-course"
